@@ -1,0 +1,20 @@
+"""Stand-ins for dbt's cross-database macros, so SQL lints without a warehouse.
+
+They render the DuckDB form of each macro; the real macros run at build time.
+"""
+
+
+def datediff(first: str, second: str, datepart: str) -> str:
+    return f"date_diff('{datepart}', {first}, {second})"
+
+
+def dateadd(datepart: str, interval: str, from_date: str) -> str:
+    return f"({from_date} + interval ({interval}) {datepart})"
+
+
+def type_string() -> str:
+    return "varchar"
+
+
+def concat(fields: list[str]) -> str:
+    return " || ".join(fields)

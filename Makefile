@@ -1,0 +1,70 @@
+# One command to build, one to test. Both set up what they need first:
+# a virtualenv in .venv with the exact versions of requirements.txt.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DBT := $(BIN)/dbt
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+DEMO_CUSTOMERS ?= 5000
+DEMO_ORDERS ?= 50000
+DEMO_DIR := data/demo
+TEST_DB := target/test.duckdb
+
+.PHONY: help venv demo-data build test lint pytest dbt-test docs clean
+
+help:
+	@echo "make build      set up, generate the demo data and run dbt build (customer_value.duckdb)"
+	@echo "make test       set up and run every check: lint, pytest, dbt build with all tests, docs"
+	@echo "make demo-data  (re)generate the deterministic demo data in $(DEMO_DIR)/"
+	@echo "make lint       ruff + sqlfluff"
+	@echo "make docs       dbt docs generate (target/index.html)"
+	@echo "make clean      remove build outputs (keeps .venv and data)"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet --require-virtualenv -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-virtualenv --no-deps -e .
+	@touch $@
+
+demo-data: $(DEMO_DIR)/orders.csv
+
+$(DEMO_DIR)/orders.csv: src/customer_value/demo_data.py | venv
+	$(BIN)/python -m customer_value.demo_data --customers $(DEMO_CUSTOMERS) \
+		--orders $(DEMO_ORDERS) --seed 42 --out $(DEMO_DIR) --format csv
+
+build: venv demo-data
+	$(DBT) build
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models tests/singular analyses
+
+pytest: venv
+	$(BIN)/python -m pytest
+
+# dbt build (seeds, models, schema tests, unit tests) into a separate test
+# database, then the docs site, so `make test` never touches the dev database.
+dbt-test: venv demo-data
+	@mkdir -p target
+	rm -f $(TEST_DB) $(TEST_DB).wal
+	CUSTOMER_VALUE_DUCKDB_PATH=$(TEST_DB) $(DBT) build --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}'
+	CUSTOMER_VALUE_DUCKDB_PATH=$(TEST_DB) $(DBT) docs generate
+
+test: lint pytest dbt-test
+	@echo "All checks passed."
+
+docs: venv demo-data
+	$(DBT) docs generate
+	@echo "Open target/index.html, or serve it: $(DBT) docs serve"
+
+clean:
+	rm -rf target logs dbt_packages customer_value.duckdb customer_value.duckdb.wal

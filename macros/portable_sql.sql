@@ -1,0 +1,50 @@
+{#
+  Small SQL helpers whose syntax differs between engines. Each dispatches on the
+  adapter so that models stay the same on every warehouse.
+#}
+
+{#- Text holding an ISO 8601 timestamp or date -> timestamp in UTC; null when
+    unparseable. Offsets are converted; text without an offset is read as UTC. -#}
+{% macro parse_timestamp_utc(expression) -%}
+  {{ return(adapter.dispatch('parse_timestamp_utc', 'customer_value')(expression)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp_utc(expression) -%}
+  cast(try_cast(trim({{ expression }}) as timestamptz) at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+
+{#- A JSON object text of name -> value pairs, e.g. to keep a rejected raw row. -#}
+{% macro json_record(columns) -%}
+  {{ return(adapter.dispatch('json_record', 'customer_value')(columns)) }}
+{%- endmacro %}
+
+{% macro default__json_record(columns) -%}
+  cast(json_object(
+    {%- for column in columns %}
+    '{{ column }}', {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+  ) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+
+{#- Hex digest identifying a row from several text expressions. -#}
+{% macro row_key(expressions) -%}
+  md5({{ row_key_concat(expressions) }})
+{%- endmacro %}
+
+{% macro row_key_concat(expressions) -%}
+  {%- for expression in expressions -%}
+    coalesce(cast({{ expression }} as {{ dbt.type_string() }}), '<null>'){{ " || '|' || " if not loop.last }}
+  {%- endfor -%}
+{%- endmacro %}
+
+
+{#- Cast that yields null instead of failing on a malformed value. -#}
+{% macro try_cast_as(expression, data_type) -%}
+  {{ return(adapter.dispatch('try_cast_as', 'customer_value')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__try_cast_as(expression, data_type) -%}
+  try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}

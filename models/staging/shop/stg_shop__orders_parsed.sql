@@ -1,0 +1,213 @@
+{{ config(materialized='table') }}
+
+{#-
+  One row per raw order row: every value parsed, every row given exactly one
+  outcome. `staged` rows become stg_shop__orders, `rejected` rows carry a reason
+  into stg_shop__rejected_rows, and `collapsed_duplicate` rows are exact copies
+  of a staged row. Nothing is filtered here, so outcomes always add up to the
+  rows read.
+-#}
+
+{%- set columns = source_columns('shop', 'orders') -%}
+{%- set reporting_currency = var('reporting_currency') | upper | trim -%}
+
+with
+
+source as (
+
+    select * from {{ source('shop', 'orders') }}
+
+),
+
+currency_rates as (
+
+    select * from {{ ref('currency_rates') }}
+
+),
+
+status_map as (
+
+    select * from {{ ref('order_status_map') }}
+
+),
+
+reporting_rate as (
+
+    select units_per_usd as reporting_units_per_usd
+    from currency_rates
+    where currency_code = '{{ reporting_currency }}'
+
+),
+
+raw_text as (
+
+    select
+        cast(filename as {{ dbt.type_string() }}) as source_file,
+        cast(order_id as {{ dbt.type_string() }}) as order_id_raw,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id_raw,
+        cast(ordered_at as {{ dbt.type_string() }}) as ordered_at_raw,
+        cast(amount as {{ dbt.type_string() }}) as amount_raw,
+        {{ optional_text_column(columns, 'currency') }} as currency_raw,
+        {{ optional_text_column(columns, 'status') }} as status_raw,
+        {{ optional_text_column(columns, 'discount_amount') }} as discount_amount_raw
+    from source
+
+),
+
+parsed as (
+
+    select
+        raw_text.*,
+        nullif(trim(order_id_raw), '') as order_id,
+        nullif(trim(customer_id_raw), '') as customer_id,
+        {{ parse_timestamp_utc('ordered_at_raw') }} as ordered_at,
+        {{ try_cast_as('trim(amount_raw)', 'decimal(38, 4)') }} as amount_parsed,
+        coalesce(
+            nullif(upper(trim(currency_raw)), ''), '{{ reporting_currency }}'
+        ) as currency_code,
+        coalesce(nullif(lower(trim(status_raw)), ''), 'completed') as raw_status,
+        {{ try_cast_as('trim(discount_amount_raw)', 'decimal(38, 4)') }}
+            as discount_parsed
+    from raw_text
+
+),
+
+converted as (
+
+    select
+        parsed.*,
+        status_map.order_status,
+        status_map.is_purchase,
+        status_map.version_precedence,
+        cast(
+            round(
+                parsed.amount_parsed / currency_rates.units_per_usd
+                * reporting_rate.reporting_units_per_usd,
+                2
+            ) as decimal(18, 2)
+        ) as amount_reporting,
+        cast(
+            round(
+                parsed.discount_parsed / currency_rates.units_per_usd
+                * reporting_rate.reporting_units_per_usd,
+                2
+            ) as decimal(18, 2)
+        ) as discount_amount_reporting,
+        currency_rates.units_per_usd is not null as is_known_currency
+    from parsed
+    left join currency_rates
+        on parsed.currency_code = currency_rates.currency_code
+    left join status_map
+        on parsed.raw_status = status_map.raw_status
+    cross join reporting_rate
+
+),
+
+checked as (
+
+    select
+        converted.*,
+        case
+            when order_id is null then 'missing_order_id'
+            when customer_id is null then 'missing_customer_id'
+            when ordered_at is null then 'unparseable_ordered_at'
+            when
+                ordered_at < cast('{{ var("min_valid_order_date") }}' as timestamp)
+                or ordered_at >= cast('{{ var("max_valid_order_date") }}' as timestamp)
+                then 'ordered_at_out_of_range'
+            when amount_parsed is null then 'unparseable_amount'
+            when amount_parsed < 0 then 'negative_amount'
+            when not is_known_currency then 'unknown_currency'
+            when amount_reporting > {{ var('max_order_amount') }} then 'amount_above_max'
+            when order_status is null then 'unknown_status'
+        end as validation_failure
+    from converted
+
+),
+
+versioned as (
+
+    {#- Among valid rows of one order_id, each distinct set of values is a
+        version. The kept version prefers the later lifecycle state (refunded /
+        returned > cancelled > completed > pending), then the latest timestamp,
+        then the larger amount, then the values themselves: a total order, so
+        the choice never depends on file or row order. -#}
+    select
+        checked.*,
+        case when validation_failure is null then
+                dense_rank() over (
+                    partition by validation_failure is null, order_id
+                    order by
+                        version_precedence desc,
+                        ordered_at desc,
+                        amount_parsed desc,
+                        customer_id desc,
+                        currency_code desc,
+                        raw_status desc,
+                        discount_parsed desc nulls last
+                )
+        end as version_rank,
+        row_number() over (
+            partition by
+                validation_failure is null,
+                order_id,
+                customer_id,
+                ordered_at,
+                amount_parsed,
+                currency_code,
+                raw_status,
+                discount_parsed,
+                validation_failure
+            order by source_file, ordered_at_raw, amount_raw, currency_raw, status_raw
+        ) as copy_number
+    from checked
+
+),
+
+final as (
+
+    select
+        *,
+        case
+            when validation_failure is not null then 'rejected'
+            when version_rank > 1 then 'rejected'
+            when copy_number > 1 then 'collapsed_duplicate'
+            else 'staged'
+        end as row_outcome,
+        case
+            when validation_failure is not null then validation_failure
+            when version_rank > 1 then 'conflicting_duplicate_order_id'
+        end as rejection_reason,
+        case
+            when validation_failure = 'missing_order_id'
+                then 'order_id is empty'
+            when validation_failure = 'missing_customer_id'
+                then 'customer_id is empty'
+            when validation_failure = 'unparseable_ordered_at'
+                then 'ordered_at "' || coalesce(ordered_at_raw, '') || '" is not an ISO 8601 date or timestamp'
+            when validation_failure = 'ordered_at_out_of_range'
+                then 'ordered_at "'
+                    || ordered_at_raw
+                    || '" is outside [{{ var("min_valid_order_date") }}, {{ var("max_valid_order_date") }})'
+            when validation_failure = 'unparseable_amount'
+                then 'amount "' || coalesce(amount_raw, '') || '" is not a number (use a plain decimal such as 1234.50)'
+            when validation_failure = 'negative_amount'
+                then 'amount ' || amount_raw || ' is negative; refunds arrive as a status, not as negative orders'
+            when validation_failure = 'unknown_currency'
+                then 'currency "' || currency_code || '" is not in seeds/currency_rates.csv'
+            when validation_failure = 'amount_above_max'
+                then 'amount '
+                    || cast(amount_reporting as {{ dbt.type_string() }})
+                    || ' {{ reporting_currency }} exceeds max_order_amount {{ var("max_order_amount") }}'
+            when validation_failure = 'unknown_status'
+                then 'status "' || raw_status || '" is not in seeds/order_status_map.csv'
+            when version_rank > 1
+                then 'order_id appears with other values; version '
+                    || cast(version_rank as {{ dbt.type_string() }})
+                    || ' of the order was superseded'
+        end as rejection_detail
+    from versioned
+
+)
+
+select * from final

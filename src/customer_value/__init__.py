@@ -1,0 +1,1 @@
+"""Customer value analytics: the maths and data tools behind the dbt project."""
