@@ -8,14 +8,13 @@
   rows read.
 -#}
 
-{%- set columns = source_columns('shop', 'orders') -%}
 {%- set reporting_currency = var('reporting_currency') | upper | trim -%}
 
 with
 
-source as (
+raw_text as (
 
-    select * from {{ source('shop', 'orders') }}
+    select * from {{ ref('base_shop__orders') }}
 
 ),
 
@@ -36,21 +35,6 @@ reporting_rate as (
     select units_per_usd as reporting_units_per_usd
     from currency_rates
     where currency_code = '{{ reporting_currency }}'
-
-),
-
-raw_text as (
-
-    select
-        cast(filename as {{ dbt.type_string() }}) as source_file,
-        cast(order_id as {{ dbt.type_string() }}) as order_id_raw,
-        cast(customer_id as {{ dbt.type_string() }}) as customer_id_raw,
-        cast(ordered_at as {{ dbt.type_string() }}) as ordered_at_raw,
-        cast(amount as {{ dbt.type_string() }}) as amount_raw,
-        {{ optional_text_column(columns, 'currency') }} as currency_raw,
-        {{ optional_text_column(columns, 'status') }} as status_raw,
-        {{ optional_text_column(columns, 'discount_amount') }} as discount_amount_raw
-    from source
 
 ),
 
