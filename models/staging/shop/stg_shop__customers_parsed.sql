@@ -77,6 +77,8 @@ versioned as (
 final as (
 
     select
+        {{ row_key(['source_file', 'customer_id_raw', 'email_hash', 'phone_hash', 'created_at_raw',
+                    'country_raw', 'acquisition_channel_raw', 'copy_number']) }} as raw_row_key,
         *,
         case
             when customer_id is null then 'rejected'

@@ -151,6 +151,8 @@ versioned as (
 final as (
 
     select
+        {{ row_key(['source_file', 'order_id_raw', 'customer_id_raw', 'ordered_at_raw', 'amount_raw',
+                    'currency_raw', 'status_raw', 'discount_amount_raw', 'copy_number']) }} as raw_row_key,
         *,
         case
             when validation_failure is not null then 'rejected'
