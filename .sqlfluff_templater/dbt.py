@@ -18,3 +18,11 @@ def type_string() -> str:
 
 def concat(fields: list[str]) -> str:
     return " || ".join(fields)
+
+
+def date_trunc(datepart: str, date: str) -> str:
+    return f"date_trunc('{datepart}', {date})"
+
+
+def last_day(date: str, datepart: str) -> str:
+    return f"last_day({date})"
