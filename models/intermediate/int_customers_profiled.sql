@@ -96,6 +96,8 @@ final as (
         scores.m_score,
         scores.fm_score,
         scores.rfm_code,
+        scores.rfm_weighted_score,
+        scores.rfm_weighted_percentile,
         coalesce(scores.rfm_segment, 'Prospect') as rfm_segment,
         coalesce(scores.shopify_rfm_group, 'prospects') as shopify_rfm_group,
         scores.value_class,

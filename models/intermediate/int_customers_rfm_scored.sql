@@ -4,6 +4,7 @@
 
 {%- set score_window = var('rfm_score_window_days') -%}
 {%- set suffix = '' if score_window is none else '_' ~ score_window ~ 'd' -%}
+{%- set weights = var('rfm_weights') -%}
 
 with
 
@@ -80,6 +81,9 @@ coded as (
     select
         *,
         cast(floor((f_score + m_score) / 2.0 + 0.5) as integer) as fm_score,
+        cast(round(
+            {{ weights['r'] }} * r_score + {{ weights['f'] }} * f_score + {{ weights['m'] }} * m_score, 6
+        ) as double) as rfm_weighted_score,
         'R' || cast(r_score as {{ dbt.type_string() }})
         || 'F' || cast(f_score as {{ dbt.type_string() }})
         || 'M' || cast(m_score as {{ dbt.type_string() }}) as rfm_code,
@@ -109,28 +113,40 @@ coded as (
 
 ),
 
+weighted as (
+
+    {#- percent_rank: ties share a percentile, so it never depends on row order -#}
+    select
+        *,
+        percent_rank() over (order by rfm_weighted_score) as rfm_weighted_percentile
+    from coded
+
+),
+
 final as (
 
     select
-        coded.customer_id,
-        coded.r_score,
-        coded.f_score,
-        coded.m_score,
-        coded.fm_score,
-        coded.rfm_code,
+        weighted.customer_id,
+        weighted.r_score,
+        weighted.f_score,
+        weighted.m_score,
+        weighted.fm_score,
+        weighted.rfm_code,
+        weighted.rfm_weighted_score,
+        weighted.rfm_weighted_percentile,
         segments.segment_name as rfm_segment,
         segments.shopify_rfm_group,
-        coded.is_recency_high,
-        coded.is_frequency_high,
-        coded.is_monetary_high,
-        coded.value_class,
-        coded.abc_tier,
-        coded.value_cumulative_share
-    from coded
+        weighted.is_recency_high,
+        weighted.is_frequency_high,
+        weighted.is_monetary_high,
+        weighted.value_class,
+        weighted.abc_tier,
+        weighted.value_cumulative_share
+    from weighted
     left join segments
         on
-            coded.r_score between segments.r_score_min and segments.r_score_max
-            and coded.fm_score between segments.fm_score_min and segments.fm_score_max
+            weighted.r_score between segments.r_score_min and segments.r_score_max
+            and weighted.fm_score between segments.fm_score_min and segments.fm_score_max
 
 )
 

@@ -22,6 +22,12 @@ lifecycle as (
 
 ),
 
+value_grid as (
+
+    select * from {{ ref('fct_customer_value_grid') }}
+
+),
+
 final as (
 
     select
@@ -34,12 +40,21 @@ final as (
         clv.clv_to_cac,
         lifecycle.lifecycle_stage,
         lifecycle.days_in_stage as lifecycle_days_in_stage,
-        lifecycle.has_churn_warning
+        lifecycle.has_churn_warning,
+        value_grid.current_value,
+        value_grid.potential_value,
+        value_grid.loyalty_score,
+        value_grid.value_grid_cell,
+        value_grid.value_grid_cell_name,
+        value_grid.value_grid_action,
+        value_grid.value_index
     from customers
     left join clv
         on customers.customer_id = clv.customer_id
     left join lifecycle
         on customers.customer_id = lifecycle.customer_id
+    left join value_grid
+        on customers.customer_id = value_grid.customer_id
 
 )
 
