@@ -7,13 +7,19 @@ CLV for every customer, with ``customer_value.clv`` and with lifetimes on the
 same summary. If lifetimes is run on a subsample (``--lifetimes-sample``), its
 times are extrapolated linearly to the full population and marked as such.
 
+With ``--from-duckdb FILE`` it reads the calibration summary of a built
+project (``int_customers_clv_summarized``) instead of simulating, and with
+``--json`` it ends with one JSON line of totals (used by scripts/benchmark.py).
+
 Usage:
     python scripts/benchmark_clv.py [--customers 1000000] [--lifetimes-sample N]
+    python scripts/benchmark_clv.py --from-duckdb customer_value.duckdb --json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 import warnings
 from collections.abc import Callable
@@ -55,6 +61,23 @@ def simulate(n: int, seed: int) -> dict[str, np.ndarray]:
     t_x = np.where(x > 0, np.minimum(np.ceil(customers.t_x), T), 0.0)
     m_x = simulate_gamma_gamma(SPEND, x, rng)
     return {"x": x, "t_x": t_x, "T": T, "m_x": m_x}
+
+
+def load_summary(database: str) -> dict[str, np.ndarray]:
+    """The calibration summary of a built project, read-only."""
+    import duckdb
+
+    with duckdb.connect(database, read_only=True) as con:
+        frame = con.sql(
+            "select frequency_x, recency_t_x, age_t, repeat_mean_value"
+            " from int_customers_clv_summarized order by customer_id"
+        ).df()
+    return {
+        "x": frame["frequency_x"].to_numpy(np.float64),
+        "t_x": frame["recency_t_x"].to_numpy(np.float64),
+        "T": frame["age_t"].to_numpy(np.float64),
+        "m_x": frame["repeat_mean_value"].to_numpy(np.float64, na_value=0.0),
+    }
 
 
 def run_package(data: dict[str, np.ndarray]) -> tuple[dict[str, float], dict]:
@@ -153,10 +176,23 @@ def main() -> None:
     )
     parser.add_argument("--skip-lifetimes", action="store_true")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument(
+        "--from-duckdb", default=None, help="read the summary of a built project"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="end with one JSON line of totals"
+    )
     args = parser.parse_args()
 
-    progress(f"simulating {args.customers:,} customers over {DAYS} days (whole days)")
-    data = simulate(args.customers, args.seed)
+    if args.from_duckdb:
+        progress(f"reading the calibration summary from {args.from_duckdb}")
+        data = load_summary(args.from_duckdb)
+        args.customers = int(data["x"].size)
+    else:
+        progress(
+            f"simulating {args.customers:,} customers over {DAYS} days (whole days)"
+        )
+        data = simulate(args.customers, args.seed)
     summary = clv.compress_summary(data["x"], data["t_x"], data["T"])
     progress(
         f"{summary.n_distinct:,} distinct (x, t_x, T); "
@@ -211,6 +247,17 @@ def main() -> None:
         print(
             f"target >= 5x faster than lifetimes: {speedup:.1f}x -> "
             f"{'met' if speedup >= 5 else 'MISSED'}"
+        )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "customers": args.customers,
+                    "project_s": total,
+                    "reference_s": sum(theirs.values()) if theirs else None,
+                    "note": note,
+                }
+            )
         )
 
 

@@ -1,0 +1,273 @@
+"""Benchmark the whole build at several sizes against hand-written baselines.
+
+For each size (orders; customers = orders / 10) it
+1. generates the demo data as Parquet with the project's generator (timed);
+2. runs the full ``dbt build`` (models and tests) into a fresh DuckDB file and
+   reads the wall time of every model from run_results.json, the peak memory
+   (max RSS of the dbt process) and rows per second;
+3. runs, in the same process tree, the baseline: one hand-written DuckDB SQL
+   script (scripts/benchmark_baseline.sql) computing the same staging and RFM
+   outputs directly, and the reference CLV library (lifetimes) fitting BG/NBD
+   + Gamma-Gamma on the same calibration summary vs this project's engine;
+4. prints a table with the ratios project / baseline and appends the results
+   to BENCHMARKS.md with the date, the machine and the command.
+
+Usage:
+    python scripts/benchmark.py                      # 100k, 1M and 10M orders
+    python scripts/benchmark.py --sizes 100000 1000000 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+BASELINE_SQL = PROJECT / "scripts" / "benchmark_baseline.sql"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run_measured(command: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Run a command; return (wall seconds, peak RSS in MB of that child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    completed = subprocess.run(
+        command, cwd=PROJECT, env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - start
+    if completed.returncode != 0:
+        sys.stdout.write(completed.stdout[-4000:] + completed.stderr[-4000:])
+        raise SystemExit(f"command failed: {' '.join(command)}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of RUSAGE_CHILDREN is the largest child so far (KB on Linux):
+    # report it only when this child raised it, else the previous peak bounds it.
+    return wall, max(peak, before) / 1024.0
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def benchmark_size(n_orders: int, workdir: Path) -> dict:
+    n_customers = max(n_orders // 10, 100)
+    data = workdir / f"data_{n_orders}"
+    log(f"size {n_orders:,} orders / {n_customers:,} customers: generating data")
+    gen_wall, _ = run_measured(
+        [
+            str(BIN / "python"),
+            "-m",
+            "customer_value.demo_data",
+            "--customers",
+            str(n_customers),
+            "--orders",
+            str(n_orders),
+            "--format",
+            "parquet",
+            "--out",
+            str(data),
+        ]
+    )
+    database = workdir / f"build_{n_orders}.duckdb"
+    target = workdir / f"target_{n_orders}"
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(PROJECT),
+        CUSTOMER_VALUE_DUCKDB_PATH=str(database),
+        PII_HASH_SALT=env.get("PII_HASH_SALT", "benchmark-salt"),
+    )
+    variables = json.dumps(
+        {
+            "orders_path": str(data / "orders.parquet"),
+            "customers_path": str(data / "customers.parquet"),
+        }
+    )
+    log("dbt build")
+    build_wall, build_rss = run_measured(
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--vars",
+            variables,
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(workdir / "logs"),
+        ],
+        env,
+    )
+    results = json.loads((target / "run_results.json").read_text())
+    model_times = {
+        r["unique_id"].split(".")[-1]: r["execution_time"]
+        for r in results["results"]
+        if r["unique_id"].startswith(("model.", "seed."))
+    }
+    test_time = sum(
+        r["execution_time"]
+        for r in results["results"]
+        if r["unique_id"].startswith(("test.", "unit_test."))
+    )
+
+    log("baseline: hand-written DuckDB SQL")
+    baseline_wall, baseline_rss = run_measured(
+        [
+            str(BIN / "python"),
+            "-c",
+            (
+                "import duckdb,sys;"
+                "con=duckdb.connect();"
+                "con.execute(\"set TimeZone='UTC'\");"
+                "sql=open(sys.argv[1]).read()"
+                ".replace('{orders}', sys.argv[2])"
+                ".replace('{customers}', sys.argv[3]);"
+                "[con.execute(s) for s in sql.split(';') if s.strip()]"
+            ),
+            str(BASELINE_SQL),
+            str(data / "orders.parquet"),
+            str(data / "customers.parquet"),
+        ]
+    )
+    staging_rfm = [
+        "base_shop__orders",
+        "base_shop__customers",
+        "stg_shop__orders_parsed",
+        "stg_shop__customers_parsed",
+        "stg_shop__orders",
+        "stg_shop__customers",
+        "int_analysis_dates",
+        "int_orders_sequenced",
+        "int_customers_rfm_windowed",
+        "int_customers_rfm_scored",
+        "int_customers_profiled",
+    ]
+    sql_layers = sum(model_times.get(name, 0.0) for name in staging_rfm)
+
+    log("CLV: this engine vs lifetimes on the same summary")
+    clv = json.loads(
+        subprocess.run(
+            [
+                str(BIN / "python"),
+                str(PROJECT / "scripts" / "benchmark_clv.py"),
+                "--from-duckdb",
+                str(database),
+                "--json",
+            ],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    return {
+        "orders": n_orders,
+        "customers": n_customers,
+        "generate_s": gen_wall,
+        "build_s": build_wall,
+        "build_peak_mb": build_rss,
+        "models_s": sum(model_times.values()),
+        "tests_s": test_time,
+        "sql_layers_s": sql_layers,
+        "baseline_sql_s": baseline_wall,
+        "baseline_peak_mb": baseline_rss,
+        "clv_project_s": clv["project_s"],
+        "clv_reference_s": clv["reference_s"],
+        "clv_reference_note": clv.get("note", ""),
+        "model_times": model_times,
+    }
+
+
+def render(results: list[dict], command: str) -> str:
+    lines = [
+        f"## {dt.date.today().isoformat()}",
+        "",
+        f"Machine: {machine()}  ",
+        f"Command: `{command}`",
+        "",
+        "| orders | customers | generate s | dbt build s | peak MB | orders/s "
+        "| SQL layers s | hand-written SQL s | ratio | CLV fit+predict s "
+        "| lifetimes s | speed-up |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['orders']:,} | {r['customers']:,} | {r['generate_s']:.1f} "
+            f"| {r['build_s']:.1f} | {r['build_peak_mb']:,.0f} "
+            f"| {r['orders'] / r['build_s']:,.0f} | {r['sql_layers_s']:.1f} "
+            f"| {r['baseline_sql_s']:.1f} "
+            f"| {r['sql_layers_s'] / r['baseline_sql_s']:.2f}x "
+            f"| {r['clv_project_s']:.2f} | {r['clv_reference_s']:.2f} "
+            f"| {r['clv_reference_s'] / r['clv_project_s']:.1f}x |"
+        )
+    notes = [r["clv_reference_note"] for r in results if r["clv_reference_note"]]
+    for note in notes:
+        lines.append(f"\n{note}")
+    largest = results[-1]
+    slowest = sorted(largest["model_times"].items(), key=lambda kv: -kv[1])[:12]
+    lines += [
+        "",
+        f"Slowest models at {largest['orders']:,} orders (s): "
+        + ", ".join(f"{name} {secs:.1f}" for name, secs in slowest),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000]
+    )
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--no-write", action="store_true", help="do not append to BENCHMARKS.md"
+    )
+    args = parser.parse_args()
+    command = "python scripts/benchmark.py " + " ".join(sys.argv[1:])
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        results = [benchmark_size(n, Path(tmp)) for n in sorted(args.sizes)]
+    report = render(results, command.strip())
+    print()
+    print(report)
+    if not args.no_write:
+        path = PROJECT / "BENCHMARKS.md"
+        header = (
+            "# Benchmarks\n\nFull `dbt build` (models and tests) on generated data, "
+            "against a hand-written DuckDB SQL script for the staging and RFM "
+            "layers and the lifetimes package for the CLV fit, in the same "
+            "process tree. Newest first.\n\n"
+        )
+        old = path.read_text() if path.exists() else header
+        body = old[len(header) :] if old.startswith(header) else old
+        path.write_text(header + report + "\n" + body)
+        log(f"appended to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
