@@ -140,3 +140,42 @@ def test_backtest_tables_compare_prediction_with_what_happened(customers):
     calibration = backtest_calibration_frame(backtest)
     assert calibration["n_customers"].sum() == len(summary)
     assert calibration["label"].iloc[-1] == "7+"
+
+
+def test_two_customers_give_finite_clv_through_the_documented_fallback():
+    """Two customers barely identify BG/NBD: the optimum runs off to extreme
+    parameters whose predictions overflow, so the fit must fall back."""
+    tuples = pd.DataFrame(
+        {
+            "frequency_x": [1, 0],
+            "recency_t_x": [31.0, 0.0],
+            "age_t": [70.0, 14.0],
+            "n_customers": [1, 1],
+        }
+    )
+    spend = pd.DataFrame(
+        {"repeat_periods_with_value": [1, 0], "repeat_mean_value": [20.0, np.nan]}
+    )
+    fits = fit_models(tuples, spend, "day")
+    assert fits["bgnbd"].fallback_used
+    assert "degenerate" in fits["bgnbd"].message
+    inputs = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c2"],
+            "calibration_end_date": dt.date(2024, 3, 15),
+            "frequency_x": [1, 0],
+            "recency_t_x": [31.0, 0.0],
+            "age_t": [70.0, 14.0],
+            "repeat_mean_value": [20.0, np.nan],
+            "repeat_periods_with_value": [1, 0],
+            "monetary_total": [30.0, 0.0],
+            "monetary_avg": [15.0, np.nan],
+            "frequency_orders": [2, 1],
+            "tenure_days": [70, 14],
+            "acquisition_cost": [np.nan, np.nan],
+            "cac_status": ["no_acquisition_channel"] * 2,
+        }
+    )
+    frame = customer_clv_frame(inputs, fits, ClvSettings())
+    numeric = frame[["p_alive", "expected_purchases", "clv_discounted"]]
+    assert np.isfinite(numeric.to_numpy()).all()
