@@ -14,15 +14,21 @@ DEMO_CUSTOMERS ?= 5000
 DEMO_ORDERS ?= 50000
 DEMO_DIR := data/demo
 TEST_DB := target/test.duckdb
+DUCKDB_PATH ?= $(or $(CUSTOMER_VALUE_DUCKDB_PATH),customer_value.duckdb)
+EXPORT_DIR ?= exports/marts
+REPORT_DIR ?= reports
 
-.PHONY: help venv demo-data build test lint pytest dbt-test docs clean
+.PHONY: help venv demo-data build test lint pytest dbt-test docs docs-smoke export report clean
 
 help:
 	@echo "make build      set up, generate the demo data and run dbt build (customer_value.duckdb)"
 	@echo "make test       set up and run every check: lint, pytest, dbt build with all tests, docs"
 	@echo "make demo-data  (re)generate the deterministic demo data in $(DEMO_DIR)/"
 	@echo "make lint       ruff + sqlfluff"
-	@echo "make docs       dbt docs generate (target/index.html)"
+	@echo "make docs       dbt docs generate (target/index.html, single file target/static_index.html)"
+	@echo "make docs-smoke make docs, then open the site in headless Chromium and check it renders"
+	@echo "make export     export the marts to Parquet in $(EXPORT_DIR)/ (run by make build)"
+	@echo "make report     export, then draw the visual report: $(REPORT_DIR)/index.html"
 	@echo "make clean      remove build outputs (keeps .venv and data)"
 
 venv: $(VENV)/.installed
@@ -42,6 +48,7 @@ $(DEMO_DIR)/orders.csv: src/customer_value/demo_data.py | venv
 
 build: venv demo-data
 	$(DBT) build
+	$(BIN)/python -m customer_value.exports --database $(DUCKDB_PATH) --out $(EXPORT_DIR)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -57,14 +64,25 @@ dbt-test: venv demo-data
 	@mkdir -p target
 	rm -f $(TEST_DB) $(TEST_DB).wal
 	CUSTOMER_VALUE_DUCKDB_PATH=$(TEST_DB) $(DBT) build --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}'
-	CUSTOMER_VALUE_DUCKDB_PATH=$(TEST_DB) $(DBT) docs generate
+	CUSTOMER_VALUE_DUCKDB_PATH=$(TEST_DB) $(DBT) docs generate --static
+	$(BIN)/python scripts/check_project_conventions.py target
+	$(BIN)/python tests/docs_smoke/check_docs_site.py --target target
 
 test: lint pytest dbt-test
 	@echo "All checks passed."
 
 docs: venv demo-data
-	$(DBT) docs generate
+	$(DBT) docs generate --static
 	@echo "Open target/index.html, or serve it: $(DBT) docs serve"
 
+docs-smoke: docs
+	$(BIN)/python tests/docs_smoke/check_docs_site.py --target target
+
+export: venv
+	$(BIN)/python -m customer_value.exports --database $(DUCKDB_PATH) --out $(EXPORT_DIR)
+
+report: export
+	$(BIN)/python -m customer_value.report --exports $(EXPORT_DIR) --out $(REPORT_DIR)
+
 clean:
-	rm -rf target logs dbt_packages customer_value.duckdb customer_value.duckdb.wal
+	rm -rf target logs dbt_packages customer_value.duckdb customer_value.duckdb.wal exports/marts reports

@@ -1,0 +1,581 @@
+"""Visual report of the marts: PNG charts and an HTML page that embeds them.
+
+Every chart runs one SQL file of ``analyses/`` (dbt compiles the same files as
+analyses) against the marts, read either from the Parquet exports (the default;
+see :mod:`customer_value.exports`) or from the DuckDB warehouse opened
+read-only. Nothing is copied by hand: rebuild, export and run the report again
+and every figure and caption follows the data.
+
+Figures (file names in the output directory):
+
+- ``segment_value.png``: customers, revenue and CLV per named RFM segment;
+- ``cohort_retention.png``: cohort heatmaps of the share buying in each month
+  since the first purchase and the share still active;
+- ``lifecycle_flow.png``: customers by lifecycle stage at each month end and
+  the stage transition matrix of the last 12 months;
+- ``clv_backtest_calibration.png``: mean predicted vs actual holdout purchases
+  by calibration-period frequency (Fader, Hardie & Lee 2005, figure 3);
+- ``clv_backtest_tracking.png``: expected vs actual cumulative repeat purchases
+  over the holdout (Fader, Hardie & Lee 2005, figure 2).
+
+Usage: ``python -m customer_value.report [--exports DIR | --database PATH]
+[--out DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import matplotlib
+import numpy as np
+import pandas as pd
+
+matplotlib.use("Agg")
+from matplotlib import pyplot as plt  # after choosing the Agg backend
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from customer_value.exports import DEFAULT_OUT as DEFAULT_EXPORTS
+from customer_value.exports import MANIFEST_NAME
+
+DEFAULT_REPORT_DIR = Path("reports")
+STAGE_ORDER = [
+    "prospect",
+    "new",
+    "active",
+    "reactivated",
+    "at_risk",
+    "dormant",
+    "churned",
+]
+STAGE_COLOURS = {
+    "new": "#4c9be8",
+    "active": "#2a9d5c",
+    "reactivated": "#8fd19e",
+    "at_risk": "#f2b134",
+    "dormant": "#e07b39",
+    "churned": "#b23a48",
+    "prospect": "#9aa0a6",
+}
+_REF = re.compile(r"""\{\{\s*ref\(\s*['"]([A-Za-z0-9_]+)['"]\s*\)\s*\}\}""")
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+
+Progress = Callable[[str], None]
+
+
+def default_analyses_dir() -> Path:
+    """``analyses/`` of the project this package lives in, else of the cwd."""
+    project = Path(__file__).resolve().parents[2] / "analyses"
+    return project if project.is_dir() else Path("analyses")
+
+
+def render_analysis(sql: str) -> tuple[str, list[str]]:
+    """Replace each ``{{ ref('model') }}`` of an analysis by the relation name and
+    return the SQL with the models it reads. Analyses of the report use no other
+    Jinja, so anything else is refused rather than guessed."""
+    models: list[str] = []
+
+    def relation(match: re.Match[str]) -> str:
+        models.append(match.group(1))
+        return f'"{match.group(1)}"'
+
+    rendered = _REF.sub(relation, _JINJA_COMMENT.sub("", sql))
+    if "{{" in rendered or "{%" in rendered:
+        raise ValueError("report analyses may only use {{ ref('...') }} as Jinja")
+    return rendered, list(dict.fromkeys(models))
+
+
+@dataclass
+class MartReader:
+    """Runs the report's analyses against the marts in Parquet files or DuckDB."""
+
+    con: duckdb.DuckDBPyConnection
+    source: str
+    as_of_date: str | None
+    reporting_currency: str | None
+    analyses_dir: Path
+
+    @classmethod
+    def from_exports(cls, exports_dir: Path, analyses_dir: Path) -> MartReader:
+        """Views over the Parquet files listed in the export manifest."""
+        manifest_path = Path(exports_dir) / MANIFEST_NAME
+        if not manifest_path.exists():
+            raise FileNotFoundError(
+                f"no {MANIFEST_NAME} in {exports_dir}: run `make export` (or "
+                "`make build`) first"
+            )
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        con = duckdb.connect()
+        for table in manifest["tables"]:
+            path = (Path(exports_dir) / table["file"]).resolve()
+            literal = "'" + str(path).replace("'", "''") + "'"
+            name = '"' + table["name"].replace('"', '""') + '"'
+            con.execute(f"create view {name} as select * from read_parquet({literal})")
+        return cls(
+            con,
+            f"Parquet exports in {exports_dir} ({manifest['exported_at']})",
+            manifest.get("as_of_date"),
+            manifest.get("reporting_currency"),
+            analyses_dir,
+        )
+
+    @classmethod
+    def from_database(cls, database: Path, analyses_dir: Path) -> MartReader:
+        """The DuckDB warehouse, opened read-only."""
+        if not Path(database).exists():
+            raise FileNotFoundError(f"no warehouse at {database}: run `make build`")
+        con = duckdb.connect(str(database), read_only=True)
+        columns = {
+            name
+            for (name,) in con.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'main' and table_name = 'dim_customers'"
+            ).fetchall()
+        }
+        as_of, currency = None, None
+        if {"as_of_date", "reporting_currency"} <= columns:
+            as_of, currency = con.execute(
+                "select cast(max(as_of_date) as varchar), max(reporting_currency)"
+                " from dim_customers"
+            ).fetchone()
+        return cls(con, f"DuckDB {database} (read-only)", as_of, currency, analyses_dir)
+
+    def relations(self) -> set[str]:
+        rows = self.con.execute(
+            "select table_name from information_schema.tables"
+            " where table_schema = 'main'"
+        ).fetchall()
+        return {name for (name,) in rows}
+
+    def query(self, analysis: str) -> tuple[pd.DataFrame, list[str]]:
+        """Run ``analyses/<analysis>.sql``; return its rows and the marts it read."""
+        path = self.analyses_dir / f"{analysis}.sql"
+        sql, models = render_analysis(path.read_text(encoding="utf-8"))
+        missing = sorted(set(models) - self.relations())
+        if missing:
+            raise RuntimeError(
+                f"{path.name} reads {', '.join(missing)}, which {self.source} lacks"
+            )
+        return self.con.execute(sql).df(), models
+
+    def close(self) -> None:
+        self.con.close()
+
+
+@dataclass
+class Chart:
+    """One figure of the report: its file, title, caption and the data drawn."""
+
+    file: str
+    title: str
+    caption: str
+    analyses: list[str]
+    marts: list[str]
+    data: dict[str, pd.DataFrame]
+
+
+def _money(value: float, currency: str | None) -> str:
+    unit = f" {currency}" if currency else ""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f} M{unit}"
+    if abs(value) >= 1e3:
+        return f"{value / 1e3:,.1f} k{unit}"
+    return f"{value:,.0f}{unit}"
+
+
+def _save(figure: Figure, path: Path) -> None:
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+
+
+def segment_value_chart(reader: MartReader, out: Path) -> Chart:
+    """Customers, revenue and CLV per named RFM segment."""
+    data, marts = reader.query("report_segment_value")
+    data = data.astype({"customers": int, "revenue": float, "clv_total": float})
+    order = data.sort_values("revenue")
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5), sharey=True)
+    y = np.arange(len(order))
+    left.barh(y, order["customers"], color="#4c72b0")
+    for position, (count, share) in enumerate(
+        zip(order["customers"], order["share_of_customers"], strict=True)
+    ):
+        left.text(count, position, f" {count:,} ({share:.0%})", va="center", fontsize=8)
+    left.set_yticks(y, order["rfm_segment"])
+    left.set_xlabel("customers")
+    left.set_title("Segment size")
+    left.margins(x=0.25)
+    height = 0.4
+    right.barh(y + height / 2, order["revenue"], height, label="revenue so far")
+    right.barh(
+        y - height / 2,
+        order["clv_total"],
+        height,
+        label="discounted CLV (horizon)",
+        color="#dd8452",
+    )
+    right.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _money(v, None)))
+    right.set_xlabel(f"value ({reader.reporting_currency or 'reporting currency'})")
+    right.set_title("Segment value")
+    right.legend(loc="lower right")
+    figure.suptitle("RFM segments: size and value")
+    _save(figure, out / "segment_value.png")
+    top = data.iloc[0]
+    caption = (
+        "Customers per named RFM segment (prospects included) and, per segment, "
+        "the revenue so far and the discounted CLV over the CLV horizon. "
+        f"Largest by revenue: {top['rfm_segment']}, {top['share_of_customers']:.0%} "
+        f"of customers with {top['share_of_revenue']:.0%} of revenue "
+        f"({_money(top['revenue'], reader.reporting_currency)})."
+    )
+    return Chart(
+        "segment_value.png",
+        "Segment sizes and value",
+        caption,
+        ["report_segment_value"],
+        marts,
+        {"report_segment_value": data},
+    )
+
+
+def cohort_retention_chart(reader: MartReader, out: Path) -> Chart:
+    """Heatmaps: share of each cohort buying, and active, by month since first."""
+    data, marts = reader.query("report_cohort_retention")
+    data["cohort"] = pd.to_datetime(data["first_purchase_month"]).dt.strftime("%Y-%m")
+    panels = [
+        ("purchasing_share", "Share of the cohort buying in the month"),
+        ("active_share", "Share of the cohort active (new, active, reactivated)"),
+    ]
+    figure, axes = plt.subplots(1, 2, figsize=(15, 7), sharey=True)
+    for axis, (column, title) in zip(axes, panels, strict=True):
+        grid = data.pivot(
+            index="cohort", columns="months_since_first_purchase", values=column
+        ).astype(float)
+        image = axis.imshow(
+            grid.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1
+        )
+        axis.set_title(title)
+        axis.set_xlabel("months since the first-purchase month")
+        step = max(1, len(grid.index) // 18)
+        axis.set_yticks(range(0, len(grid.index), step), grid.index[::step])
+        figure.colorbar(image, ax=axis, fraction=0.046, pad=0.02, format="{x:.0%}")
+    axes[0].set_ylabel("cohort (first-purchase month)")
+    figure.suptitle("Cohort retention")
+    _save(figure, out / "cohort_retention.png")
+    month_one = data[data["months_since_first_purchase"] == 1]
+    weights = month_one["cohort_customers"].astype(float)
+    bought = float(np.average(month_one["purchasing_share"], weights=weights))
+    caption = (
+        "Cohorts by first-purchase month (rows) and months since that month "
+        "(columns): left, the share of the cohort that bought in the month; right, "
+        "the share whose stage is new, active or reactivated. Month 0 is the "
+        f"first purchase itself. Across cohorts, {bought:.0%} of customers bought "
+        "again in the month after their first-purchase month."
+    )
+    return Chart(
+        "cohort_retention.png",
+        "Cohort retention",
+        caption,
+        ["report_cohort_retention"],
+        marts,
+        {"report_cohort_retention": data},
+    )
+
+
+def lifecycle_flow_chart(reader: MartReader, out: Path) -> Chart:
+    """Stage counts over time and the 12-month stage transition matrix."""
+    stages, stage_marts = reader.query("report_lifecycle_stages")
+    matrix_rows, matrix_marts = reader.query("report_lifecycle_transitions")
+    counts = stages.pivot(
+        index="month_end_date", columns="lifecycle_stage", values="customers"
+    ).fillna(0)
+    present = [stage for stage in STAGE_ORDER if stage in counts.columns]
+    counts = counts[present]
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [1.4, 1]}
+    )
+    left.stackplot(
+        pd.to_datetime(counts.index),
+        counts.T.to_numpy(),
+        labels=present,
+        colors=[STAGE_COLOURS[stage] for stage in present],
+    )
+    left.set_title("Customers by lifecycle stage at each month end")
+    left.set_ylabel("customers")
+    left.legend(loc="upper left", fontsize=8)
+    from_stages = [s for s in STAGE_ORDER if s in set(matrix_rows["from_stage"])]
+    to_stages = [s for s in STAGE_ORDER if s in set(matrix_rows["to_stage"])]
+    shares = (
+        matrix_rows.pivot(
+            index="from_stage", columns="to_stage", values="share_of_from_stage"
+        )
+        .reindex(index=from_stages, columns=to_stages)
+        .fillna(0.0)
+        .astype(float)
+    )
+    image = right.imshow(shares.to_numpy(), cmap="Blues", vmin=0, vmax=1)
+    for i in range(shares.shape[0]):
+        for j in range(shares.shape[1]):
+            value = shares.iat[i, j]
+            if value > 0:
+                right.text(
+                    j,
+                    i,
+                    f"{value:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if value > 0.6 else "black",
+                )
+    right.set_xticks(range(len(to_stages)), to_stages, rotation=30, ha="right")
+    right.set_yticks(range(len(from_stages)), from_stages)
+    right.set_xlabel("stage at the month's snapshot")
+    right.set_ylabel("stage at the previous month end")
+    right.set_title("Monthly transitions, last 12 months (row shares)")
+    figure.colorbar(image, ax=right, fraction=0.046, pad=0.02, format="{x:.0%}")
+    figure.suptitle("Lifecycle flow")
+    _save(figure, out / "lifecycle_flow.png")
+    latest = counts.iloc[-1]
+    at_risk = float(latest.get("at_risk", 0))
+    active = sum(float(latest.get(s, 0)) for s in ("new", "active", "reactivated"))
+    caption = (
+        "Left: customers in each lifecycle stage at every month's snapshot. Right: "
+        "of the customers in a stage at a month end, the share in each stage one "
+        "month later, summed over the last 12 months (prospect = first purchase "
+        f"in the month). At the latest snapshot, {active:,.0f} customers are new, "
+        f"active or reactivated and {at_risk:,.0f} at risk."
+    )
+    return Chart(
+        "lifecycle_flow.png",
+        "Lifecycle flow",
+        caption,
+        ["report_lifecycle_stages", "report_lifecycle_transitions"],
+        list(dict.fromkeys(stage_marts + matrix_marts)),
+        {
+            "report_lifecycle_stages": stages,
+            "report_lifecycle_transitions": matrix_rows,
+        },
+    )
+
+
+def _backtest_summary(reader: MartReader) -> tuple[pd.DataFrame, list[str]]:
+    return reader.query("report_clv_backtest_summary")
+
+
+def clv_calibration_chart(reader: MartReader, out: Path) -> Chart:
+    """Mean predicted vs actual holdout purchases by calibration frequency."""
+    data, marts = reader.query("report_clv_backtest_calibration")
+    summary, summary_marts = _backtest_summary(reader)
+    figure, axis = plt.subplots(figsize=(9, 5))
+    x = np.arange(len(data))
+    width = 0.38
+    axis.bar(x - width / 2, data["mean_actual"], width, label="actual", color="#4c72b0")
+    axis.bar(
+        x + width / 2, data["mean_predicted"], width, label="BG/NBD", color="#dd8452"
+    )
+    axis.set_xticks(
+        x,
+        [
+            f"{label}\nn={count:,}"
+            for label, count in zip(data["label"], data["n_customers"], strict=True)
+        ],
+    )
+    axis.set_xlabel("repeat purchase periods in the calibration period (x)")
+    axis.set_ylabel("mean purchase periods in the holdout")
+    axis.set_title("CLV backtest: predicted vs actual by calibration frequency")
+    axis.legend()
+    _save(figure, out / "clv_backtest_calibration.png")
+    purchases = summary.set_index("measure").loc["purchases"]
+    caption = (
+        "Customers of the backtest grouped by their repeat purchase periods before "
+        "the calibration end: the mean number of purchase periods the BG/NBD model "
+        "predicted for the holdout next to what happened. In total the model "
+        f"predicted {purchases['predicted_total']:,.0f} purchase periods against "
+        f"{purchases['actual_total']:,.0f} actual "
+        f"({purchases['relative_error']:+.1%})."
+    )
+    return Chart(
+        "clv_backtest_calibration.png",
+        "CLV backtest: calibration",
+        caption,
+        ["report_clv_backtest_calibration", "report_clv_backtest_summary"],
+        list(dict.fromkeys(marts + summary_marts)),
+        {
+            "report_clv_backtest_calibration": data,
+            "report_clv_backtest_summary": summary,
+        },
+    )
+
+
+def clv_tracking_chart(reader: MartReader, out: Path) -> Chart:
+    """Expected vs actual cumulative repeat purchases through the holdout."""
+    data, marts = reader.query("report_clv_backtest_tracking")
+    figure, axis = plt.subplots(figsize=(9, 5))
+    axis.plot(data["holdout_day"], data["actual_cumulative"], label="actual", lw=2)
+    axis.plot(
+        data["holdout_day"],
+        data["expected_cumulative"],
+        label="BG/NBD expected",
+        lw=2,
+        ls="--",
+    )
+    axis.set_xlabel("day of the holdout")
+    axis.set_ylabel("cumulative repeat purchase periods")
+    axis.set_title("CLV backtest: cumulative repeat purchases over the holdout")
+    axis.legend()
+    _save(figure, out / "clv_backtest_tracking.png")
+    last = data.iloc[-1]
+    caption = (
+        "Cumulative repeat purchase periods of the backtest customers, day by day "
+        "through the holdout: the BG/NBD expectation (fitted on the calibration "
+        "period only) against what happened. After "
+        f"{int(last['holdout_day'])} days: {last['expected_cumulative']:,.0f} "
+        f"expected, {last['actual_cumulative']:,.0f} actual."
+    )
+    return Chart(
+        "clv_backtest_tracking.png",
+        "CLV backtest: tracking",
+        caption,
+        ["report_clv_backtest_tracking"],
+        marts,
+        {"report_clv_backtest_tracking": data},
+    )
+
+
+CHARTS: list[Callable[[MartReader, Path], Chart]] = [
+    segment_value_chart,
+    cohort_retention_chart,
+    lifecycle_flow_chart,
+    clv_calibration_chart,
+    clv_tracking_chart,
+]
+
+
+def render_html(charts: Sequence[Chart], reader: MartReader) -> str:
+    """The report page: each PNG with a caption naming the marts it reads."""
+    figures = []
+    for chart in charts:
+        marts = ", ".join(f"<code>{html.escape(m)}</code>" for m in chart.marts)
+        analyses = ", ".join(
+            f"<code>analyses/{html.escape(a)}.sql</code>" for a in chart.analyses
+        )
+        figures.append(
+            f'<figure id="{html.escape(Path(chart.file).stem)}">\n'
+            f"  <h2>{html.escape(chart.title)}</h2>\n"
+            f'  <img src="{html.escape(chart.file)}" '
+            f'alt="{html.escape(chart.title)}">\n'
+            f"  <figcaption>{html.escape(chart.caption)} "
+            f"<br><small>Reads {marts} via {analyses}.</small></figcaption>\n"
+            "</figure>"
+        )
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    as_of = html.escape(reader.as_of_date or "unknown")
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<title>Customer value report</title>\n"
+        "<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;"
+        "padding:0 1em;color:#222}img{max-width:100%;border:1px solid #ddd}"
+        "figure{margin:2.5em 0}figcaption{margin-top:.5em;line-height:1.4}"
+        "code{background:#f3f3f3;padding:0 .2em}</style>\n"
+        "</head>\n<body>\n"
+        "<h1>Customer value report</h1>\n"
+        f"<p>Analysis date (as_of_date): <strong>{as_of}</strong>. "
+        f"Source: {html.escape(reader.source)}. Generated {generated}.</p>\n"
+        + "\n".join(figures)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def build_report(
+    reader: MartReader, out_dir: Path, progress: Progress | None = None
+) -> list[Chart]:
+    """Draw every chart into ``out_dir`` and write ``index.html``."""
+    say = progress or (lambda message: None)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = []
+    for number, draw in enumerate(CHARTS, start=1):
+        began = time.perf_counter()
+        chart = draw(reader, out_dir)
+        charts.append(chart)
+        say(
+            f"[{number}/{len(CHARTS)}] {chart.file} from {', '.join(chart.marts)} "
+            f"in {time.perf_counter() - began:.1f}s"
+        )
+    (out_dir / "index.html").write_text(render_html(charts, reader), encoding="utf-8")
+    say(f"wrote {out_dir / 'index.html'}")
+    return charts
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m customer_value.report",
+        description="Draw the visual report (PNG charts and index.html) from the "
+        "marts, read from the Parquet exports or the DuckDB warehouse.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--exports",
+        type=Path,
+        default=None,
+        help=f"Parquet export directory with {MANIFEST_NAME} "
+        f"(default {DEFAULT_EXPORTS})",
+    )
+    source.add_argument(
+        "--database", type=Path, help="read this DuckDB file instead (read-only)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_REPORT_DIR,
+        help=f"output directory (default {DEFAULT_REPORT_DIR})",
+    )
+    parser.add_argument(
+        "--analyses",
+        type=Path,
+        default=None,
+        help="directory of the report's SQL (default the project's analyses/)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    began = time.perf_counter()
+
+    def say(message: str) -> None:
+        print(f"[{time.perf_counter() - began:6.1f}s] {message}", flush=True)
+
+    analyses = args.analyses or default_analyses_dir()
+    try:
+        if args.database is not None:
+            reader = MartReader.from_database(args.database, analyses)
+        else:
+            reader = MartReader.from_exports(args.exports or DEFAULT_EXPORTS, analyses)
+    except (OSError, duckdb.Error) as error:
+        print(f"report failed: {error}", file=sys.stderr)
+        return 1
+    say(f"drawing the report from {reader.source} into {args.out}/")
+    try:
+        build_report(reader, args.out, progress=say)
+    except (OSError, RuntimeError, ValueError, duckdb.Error) as error:
+        print(f"report failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        reader.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
