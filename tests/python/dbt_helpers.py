@@ -44,6 +44,9 @@ def run_dbt(args: list[str], workdir: Path, variables: dict | None = None) -> Db
         str(workdir / "logs"),
         "--no-use-colors",
     ]
+    if args and args[0] == "build" and "--indirect-selection" not in args:
+        # a partial build runs only the tests whose parents were all built
+        command += ["--indirect-selection", "cautious"]
     if variables is not None:
         command += ["--vars", json.dumps(variables)]
     completed = subprocess.run(
