@@ -324,3 +324,33 @@ def params_vector(params: Mapping[str, float], names: Sequence[str]) -> FloatArr
     if not np.all(np.isfinite(values) & (values > 0)):
         raise ValueError(f"parameters must be positive and finite: {dict(params)}")
     return values
+
+
+def degenerate_reason(
+    params: Mapping[str, float],
+    p_alive: Callable[..., FloatArray],
+    expected_purchases: Callable[..., FloatArray],
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+) -> str | None:
+    """Why a transaction-model optimum cannot be used, or None when it can.
+
+    A degenerate optimum (parameters running off to extremes on data that
+    barely identify them) can give non-finite predictions; they are checked
+    at the data and at horizons of max(T) and 10 max(T).
+    """
+    max_T = float(T.max()) if T.size else 0.0
+    horizons = [max_T, 10.0 * max_T] if max_T > 0 else [1.0]
+    checks = np.concatenate(
+        [p_alive(params, x, t_x, T)]
+        + [expected_purchases(params, h, x, t_x, T) for h in horizons]
+    )
+    if np.all(np.isfinite(checks)):
+        return None
+    return (
+        "the maximum-likelihood parameters are degenerate ("
+        + ", ".join(f"{k}={v:.3g}" for k, v in params.items())
+        + ") and give non-finite predictions; the data are too few or too "
+        "uniform to identify the model"
+    )

@@ -19,6 +19,7 @@ from scipy import special
 from ._fit import (
     FitResult,
     bound_message,
+    degenerate_reason,
     hessian_from_gradient,
     minimise,
     params_vector,
@@ -258,25 +259,11 @@ def fit_bgnbd(
     # ``scale`` multiplies it by scale ** x, so LL(caller's unit) =
     # LL(rescaled) + sum(w x) log(scale)
     ll = -best.mean_nll * float(w.sum()) + dot(w, xs) * float(np.log(scale))
-    # A degenerate optimum (parameters running off to extremes on data that
-    # barely identify them) can give non-finite predictions: fall back then.
-    horizons = np.array([max_T, 10.0 * max_T]) if max_T > 0 else np.array([1.0])
-    checks = np.concatenate(
-        [
-            bgnbd_p_alive(params, xs, ts, Ts),
-            *(
-                bgnbd_expected_purchases(params, h, xs, ts, Ts)
-                for h in horizons.tolist()
-            ),
-        ]
+    degenerate = degenerate_reason(
+        params, bgnbd_p_alive, bgnbd_expected_purchases, xs, ts, Ts
     )
-    if not np.all(np.isfinite(checks)):
-        return fallback(
-            "the maximum-likelihood parameters are degenerate ("
-            + ", ".join(f"{k}={v:.3g}" for k, v in params.items())
-            + ") and give non-finite predictions; the data are too few or too "
-            "uniform to identify the model"
-        )
+    if degenerate:
+        return fallback(degenerate)
     notes = [bound_message(PARAM_NAMES, best.theta)]
     ses = standard_errors(PARAM_NAMES, natural, best.hessian, float(w.sum()))
     if any(v is None for v in ses.values()):
