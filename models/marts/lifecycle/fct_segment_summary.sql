@@ -21,8 +21,10 @@ summarized as (
         count(case when has_churn_warning then 1 end) as customers_with_churn_warning,
         sum(monetary_total) as revenue,
         avg(monetary_total) as avg_monetary_total,
-        sum(clv_discounted) as total_clv,
-        avg(clv_discounted) as avg_clv
+        -- summed as a fixed-point decimal: the same customers give the same
+        -- total whatever order the engine adds them in
+        sum(cast(clv_discounted as decimal(38, 6))) as total_clv,
+        count(clv_discounted) as customers_with_clv
     from customers
     group by rfm_segment, lifecycle_stage, coalesce(abc_tier, 'none')
 
@@ -40,8 +42,8 @@ final as (
         revenue,
         {{ lifecycle_share('revenue', 'sum(revenue) over ()') }} as share_of_revenue,
         cast(avg_monetary_total as decimal(18, 2)) as avg_monetary_total,
-        total_clv,
-        avg_clv
+        cast(total_clv as decimal(38, 6)) as total_clv,
+        cast(total_clv / nullif(customers_with_clv, 0) as decimal(38, 6)) as avg_clv
     from summarized
 
 )

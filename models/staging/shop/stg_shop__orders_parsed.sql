@@ -46,12 +46,15 @@ parsed as (
         nullif(trim(customer_id_raw), '') as customer_id,
         {{ parse_timestamp_utc('ordered_at_raw') }} as ordered_at,
         {{ try_cast_as('trim(amount_raw)', 'decimal(38, 4)') }} as amount_parsed,
+        {#- as a double too: tells a number too large for the decimal from text -#}
+        {{ try_cast_as('trim(amount_raw)', 'double') }} as amount_number,
         coalesce(
             nullif(upper(trim(currency_raw)), ''), '{{ reporting_currency }}'
         ) as currency_code,
         coalesce(nullif(lower(trim(status_raw)), ''), 'completed') as raw_status,
         {{ try_cast_as('trim(discount_amount_raw)', 'decimal(38, 4)') }}
-            as discount_parsed
+            as discount_parsed,
+        {{ try_cast_as('trim(discount_amount_raw)', 'double') }} as discount_number
     from raw_text
 
 ),
@@ -63,20 +66,14 @@ converted as (
         status_map.order_status,
         status_map.is_purchase,
         status_map.version_precedence,
-        cast(
-            round(
-                parsed.amount_parsed / currency_rates.units_per_usd
-                * reporting_rate.reporting_units_per_usd,
-                2
-            ) as decimal(18, 2)
-        ) as amount_reporting,
-        cast(
-            round(
-                parsed.discount_parsed / currency_rates.units_per_usd
-                * reporting_rate.reporting_units_per_usd,
-                2
-            ) as decimal(18, 2)
-        ) as discount_amount_reporting,
+        {#- in double precision first, so that an absurd amount cannot overflow the
+            decimal: it is rejected by the rules below instead -#}
+        coalesce(cast(parsed.amount_parsed as double), parsed.amount_number)
+        / currency_rates.units_per_usd
+        * reporting_rate.reporting_units_per_usd as amount_reporting_number,
+        coalesce(cast(parsed.discount_parsed as double), parsed.discount_number)
+        / currency_rates.units_per_usd
+        * reporting_rate.reporting_units_per_usd as discount_reporting_number,
         currency_rates.units_per_usd is not null as is_known_currency
     from parsed
     left join currency_rates
@@ -87,10 +84,27 @@ converted as (
 
 ),
 
-checked as (
+amounted as (
 
     select
         converted.*,
+        {#- a finite number (x - x = 0 is false for NaN and infinity) -#}
+        coalesce(amount_number - amount_number = 0, false) as is_amount_number,
+        coalesce(discount_number - discount_number = 0, false) as is_discount_number,
+        case when abs(amount_reporting_number) < 1e15 then
+                cast(round(amount_reporting_number, 2) as decimal(18, 2))
+        end as amount_reporting,
+        case when abs(discount_reporting_number) < 1e15 then
+                cast(round(discount_reporting_number, 2) as decimal(18, 2))
+        end as discount_amount_reporting
+    from converted
+
+),
+
+checked as (
+
+    select
+        amounted.*,
         case
             when order_id is null then 'missing_order_id'
             when customer_id is null then 'missing_customer_id'
@@ -99,13 +113,24 @@ checked as (
                 ordered_at < cast('{{ var("min_valid_order_date") }}' as timestamp)
                 or ordered_at >= cast('{{ var("max_valid_order_date") }}' as timestamp)
                 then 'ordered_at_out_of_range'
-            when amount_parsed is null then 'unparseable_amount'
-            when amount_parsed < 0 then 'negative_amount'
+            when
+                not is_amount_number
+                or (amount_parsed is null and abs(amount_number) < 1e30)
+                then 'unparseable_amount'
+            when amount_number < 0 then 'negative_amount'
             when not is_known_currency then 'unknown_currency'
-            when amount_reporting > {{ var('max_order_amount') }} then 'amount_above_max'
+            when amount_reporting_number > {{ var('max_order_amount') }} then 'amount_above_max'
             when order_status is null then 'unknown_status'
+            when
+                nullif(trim(discount_amount_raw), '') is not null
+                and (
+                    not is_discount_number
+                    or discount_number < 0
+                    or discount_reporting_number > {{ var('max_order_amount') }}
+                )
+                then 'invalid_discount_amount'
         end as validation_failure
-    from converted
+    from amounted
 
 ),
 
@@ -169,24 +194,40 @@ final as (
                 then 'order_id is empty'
             when validation_failure = 'missing_customer_id'
                 then 'customer_id is empty'
+            when validation_failure = 'unparseable_ordered_at' and nullif(trim(ordered_at_raw), '') is null
+                then 'ordered_at is empty'
             when validation_failure = 'unparseable_ordered_at'
-                then 'ordered_at "' || coalesce(ordered_at_raw, '') || '" is not an ISO 8601 date or timestamp'
+                then 'ordered_at "' || ordered_at_raw || '" is not an ISO 8601 date or timestamp'
+                    || ' (write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, optionally with an offset such as +01:00)'
             when validation_failure = 'ordered_at_out_of_range'
                 then 'ordered_at "'
                     || ordered_at_raw
                     || '" is outside [{{ var("min_valid_order_date") }}, {{ var("max_valid_order_date") }})'
+            when validation_failure = 'unparseable_amount' and nullif(trim(amount_raw), '') is null
+                then 'amount is empty'
+            when validation_failure = 'unparseable_amount' and amount_raw like '%,%'
+                then 'amount "' || amount_raw || '" holds a comma: write amounts as plain decimals with a'
+                    || ' point and no thousands separators (1234.50, not 1,234.50 or 1234,50)'
             when validation_failure = 'unparseable_amount'
-                then 'amount "' || coalesce(amount_raw, '') || '" is not a number (use a plain decimal such as 1234.50)'
+                then 'amount "' || amount_raw || '" is not a number (use a plain decimal such as 1234.50)'
             when validation_failure = 'negative_amount'
-                then 'amount ' || amount_raw || ' is negative; refunds arrive as a status, not as negative orders'
+                then 'amount ' || trim(amount_raw) || ' is negative; refunds arrive as a status, not as negative orders'
             when validation_failure = 'unknown_currency'
                 then 'currency "' || currency_code || '" is not in seeds/currency_rates.csv'
+            when validation_failure = 'amount_above_max' and amount_reporting is null
+                then 'amount ' || trim(amount_raw) || ' ' || currency_code
+                    || ' is absurdly large; it exceeds max_order_amount {{ var("max_order_amount") }}'
+                    || ' {{ reporting_currency }}'
             when validation_failure = 'amount_above_max'
                 then 'amount '
                     || cast(amount_reporting as {{ dbt.type_string() }})
                     || ' {{ reporting_currency }} exceeds max_order_amount {{ var("max_order_amount") }}'
             when validation_failure = 'unknown_status'
                 then 'status "' || raw_status || '" is not in seeds/order_status_map.csv'
+            when validation_failure = 'invalid_discount_amount'
+                then 'discount_amount "' || discount_amount_raw || '" is not a number from 0 to'
+                    || ' max_order_amount {{ var("max_order_amount") }} {{ reporting_currency }}'
+                    || ' (use a plain decimal such as 5.00, or leave it empty)'
             when version_rank > 1
                 then 'order_id appears with other values; version '
                     || cast(version_rank as {{ dbt.type_string() }})

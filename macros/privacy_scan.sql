@@ -1,0 +1,119 @@
+{#
+  Scan for personal data in clear text. personal_data_findings(folder) returns
+  one row per column of a built model under `folder` (default: the marts) whose
+  values look like e-mail addresses or phone numbers, with how many do, and one
+  row per such model the calling test does not depend on (so a new model cannot
+  slip past the scan). Counts only: a finding never shows the value itself.
+
+  Every column that can hold text is scanned (text, JSON, lists, structs, maps;
+  nested values as their text form). A phone number is 7 or more digits written
+  with an international `+`, or in 2-5 groups separated by spaces, dots, dashes
+  or parentheses; ISO dates and times are ignored, and a bare run of digits
+  without separators is not reported (it cannot be told from a numeric id).
+#}
+
+{% macro personal_data_email_pattern() -%}
+  [^@\s]+@[^@\s]+\.[A-Za-z]{2,}
+{%- endmacro %}
+
+
+{#- True when the text expression holds something shaped like an e-mail address. -#}
+{% macro looks_like_email(expression) -%}
+  {{ return(adapter.dispatch('looks_like_email', 'customer_value')(expression)) }}
+{%- endmacro %}
+
+{% macro default__looks_like_email(expression) -%}
+  coalesce(regexp_matches({{ expression }}, '{{ personal_data_email_pattern() }}'), false)
+{%- endmacro %}
+
+
+{#- True when the text expression holds something shaped like a phone number. -#}
+{% macro looks_like_phone(expression) -%}
+  {{ return(adapter.dispatch('looks_like_phone', 'customer_value')(expression)) }}
+{%- endmacro %}
+
+{% macro default__looks_like_phone(expression) -%}
+  {%- set without_dates = "regexp_replace(" ~ expression
+      ~ ", '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+)?', ' ', 'g')" -%}
+  {%- set international = '(^|[^0-9A-Za-z])\\+[0-9][0-9 ().-]{5,}[0-9]' -%}
+  {%- set grouped = '(^|[^0-9A-Za-z.,+])(\\(?[0-9]{2,5}\\)?([ .-]\\(?[0-9]{2,5}\\)?){2,4}|[0-9]{3,5}[ -][0-9]{4})($|[^0-9A-Za-z.,])' -%}
+  coalesce(
+    length(regexp_replace(regexp_extract({{ without_dates }}, '{{ international }}', 0), '[^0-9]', '', 'g')) >= 7
+    or length(regexp_replace(regexp_extract({{ without_dates }}, '{{ grouped }}', 0), '[^0-9]', '', 'g')) >= 7,
+    false
+  )
+{%- endmacro %}
+
+
+{#- Whether a warehouse column type can hold text (directly or nested). -#}
+{% macro personal_data_scannable(column) -%}
+  {%- set data_type = column.dtype | upper -%}
+  {{ return(column.is_string() or data_type in ['VARCHAR', 'TEXT', 'STRING', 'JSON', 'BLOB']
+            or '[' in data_type or data_type.startswith('STRUCT') or data_type.startswith('MAP')
+            or data_type.startswith('UNION')) }}
+{%- endmacro %}
+
+
+{% macro personal_data_findings(folder='models/marts/') %}
+  {%- set findings = [] -%}
+  {%- set scanned_models = [] -%}
+  {%- if execute -%}
+    {%- set covered = model.depends_on.nodes -%}
+    {%- for node in graph.nodes.values()
+          | selectattr('resource_type', 'equalto', 'model')
+          | selectattr('package_name', 'equalto', project_name)
+          | sort(attribute='unique_id') -%}
+      {%- if node.original_file_path.startswith(folder) -%}
+        {%- if node.unique_id not in covered -%}
+          {%- do findings.append(
+              "select '" ~ node.name ~ "' as relation_name, '(whole model)' as column_name,"
+              ~ " 'not scanned: add -- depends_on: {{ ref(''" ~ node.name ~ "'') }} to this test' as finding,"
+              ~ " cast(null as bigint) as matching_values") -%}
+        {%- else -%}
+          {%- set relation = adapter.get_relation(
+              database=node.database, schema=node.schema, identifier=node.alias) -%}
+          {%- if relation is not none -%}
+            {%- do scanned_models.append(node.name) -%}
+            {%- set scanned = [] -%}
+            {%- for column in adapter.get_columns_in_relation(relation) -%}
+              {%- if personal_data_scannable(column) -%}
+                {%- do scanned.append(column.name) -%}
+              {%- endif -%}
+            {%- endfor -%}
+            {%- if scanned | length > 0 -%}
+              {%- set counts = [] -%}
+              {%- set rows = [] -%}
+              {%- for name in scanned -%}
+                {%- set value = 'cast(' ~ adapter.quote(name) ~ ' as ' ~ dbt.type_string() ~ ')' -%}
+                {%- do counts.append('count(case when ' ~ looks_like_email(value) ~ ' then 1 end) as e' ~ loop.index) -%}
+                {%- do counts.append('count(case when ' ~ looks_like_phone(value) ~ ' then 1 end) as p' ~ loop.index) -%}
+                {%- do rows.append("select '" ~ node.name ~ "' as relation_name, '" ~ name
+                    ~ "' as column_name, 'e-mail addresses' as finding, e" ~ loop.index ~ " as matching_values from counted") -%}
+                {%- do rows.append("select '" ~ node.name ~ "' as relation_name, '" ~ name
+                    ~ "' as column_name, 'phone numbers' as finding, p" ~ loop.index ~ " as matching_values from counted") -%}
+              {%- endfor -%}
+              {%- do findings.append(
+                  "select * from (with counted as (select " ~ counts | join(', ') ~ " from " ~ relation ~ ") "
+                  ~ rows | join(' union all ') ~ ") as scanned where matching_values > 0") -%}
+            {%- endif -%}
+          {%- endif -%}
+        {%- endif -%}
+      {%- endif -%}
+    {%- endfor -%}
+    {%- if scanned_models | length == 0 -%}
+      {%- do findings.append(
+          "select '" ~ folder ~ "' as relation_name, '(none)' as column_name,"
+          ~ " 'no built model found to scan' as finding, cast(null as bigint) as matching_values") -%}
+    {%- endif -%}
+  {%- endif -%}
+  {%- if findings | length == 0 -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as relation_name,
+        cast(null as {{ dbt.type_string() }}) as column_name,
+        cast(null as {{ dbt.type_string() }}) as finding,
+        cast(null as bigint) as matching_values
+    where 1 = 0
+  {%- else -%}
+    {{ findings | join('\nunion all\n') }}
+  {%- endif -%}
+{% endmacro %}

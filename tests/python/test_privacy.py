@@ -1,0 +1,251 @@
+"""Personal data never reaches a model downstream of staging in clear text.
+
+E-mail addresses, phone numbers and names are planted in the customers file
+(in the contract columns and in extra columns) and in an extra column of the
+orders file; after a full build no relation other than the view of the raw
+customers (base_shop__customers, read only by stg_shop__customers_parsed, which
+hashes) holds any of them, and the dbt test that scans the marts passes. The
+same test fails, naming the mart, the column and a count but never the value,
+when a mart does hold an address or a number. Hashes use PII_HASH_SALT, and the
+build warns loudly when it is unset.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_helpers import DbtResult, run_dbt
+
+CLEAR_TEXT_RELATIONS = {"base_shop__customers"}
+DEVELOPMENT_SALT = "customer-value-development-salt"
+SALT_WARNING = "WARNING: PII_HASH_SALT is not set"
+SCAN_TEST = "assert_no_personal_data_in_marts"
+
+
+def _planted_inputs(directory: Path) -> dict[str, list[str]]:
+    """Demo data with personal data added in extra columns; returns the clear
+    text a downstream relation must not hold (lower-cased): the e-mail and the
+    phone digits of each customer, and markers that every planted extra value
+    carries ("planted" in names and addresses, the planted mobile numbers'
+    prefix as written and as digits)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "customer_value.demo_data",
+            "--customers",
+            "200",
+            "--orders",
+            "2000",
+            "--seed",
+            "5",
+            "--out",
+            str(directory),
+            "--format",
+            "csv",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with open(directory / "customers.csv", newline="", encoding="utf-8") as handle:
+        customers = list(csv.DictReader(handle))
+    emails, phones = [], []
+    for number, row in enumerate(customers):
+        row["full_name"] = f"Plantedname Person{number}"
+        row["secondary_email"] = f"second.{number}@planted.example"
+        row["mobile"] = f"+1 (202) 555-{number:04d}"
+        emails.append(row["email"].strip().lower())
+        phones.append("".join(ch for ch in row["phone"] if ch.isdigit()))
+    with open(directory / "customers.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(customers[0]))
+        writer.writeheader()
+        writer.writerows(customers)
+    with open(directory / "orders.csv", newline="", encoding="utf-8") as handle:
+        orders = list(csv.DictReader(handle))
+    for row in orders:
+        row["buyer_email"] = f"buyer.{row['customer_id'].lower()}@planted.example"
+    with open(directory / "orders.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(orders[0]))
+        writer.writeheader()
+        writer.writerows(orders)
+    return {
+        "emails": sorted(set(filter(None, emails))),
+        "phones": sorted({phone for phone in phones if len(phone) >= 7}),
+        "markers": ["planted", "(202) 555-", "1202555"],
+    }
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> tuple[Path, dict[str, list[str]], dict]:
+    base = tmp_path_factory.mktemp("privacy")
+    values = _planted_inputs(base / "data")
+    variables = {
+        "orders_path": str(base / "data" / "orders.csv"),
+        "customers_path": str(base / "data" / "customers.csv"),
+    }
+    return base, values, variables
+
+
+@pytest.fixture(scope="module")
+def build(planted) -> DbtResult:
+    """The full build (every model and test), without PII_HASH_SALT."""
+    base, _, variables = planted
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("PII_HASH_SALT", raising=False)
+        result = run_dbt(["build"], base / "build", variables)
+    assert result.ok, result.output
+    return result
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables"
+            " where table_catalog = current_database() and table_schema = 'main'"
+            " order by table_name"
+        ).fetchall()
+    ]
+
+
+def _clear_text_pattern(values: dict[str, list[str]]) -> str:
+    """One regular expression matching any of the planted values."""
+    return "|".join(re.escape(value) for kind in values.values() for value in kind)
+
+
+def test_no_relation_after_staging_holds_planted_personal_data(build, planted):
+    _, values, _ = planted
+    pattern = _clear_text_pattern(values)
+    found = {}
+    with duckdb.connect(str(build.database), read_only=True) as con:
+        relations = _relations(con)
+        scanned = [r for r in relations if r not in CLEAR_TEXT_RELATIONS]
+        assert {"dim_customers", "stg_shop__customers", "stg_shop__rejected_rows"} <= (
+            set(scanned)
+        )
+        for relation in scanned:
+            (hits,) = con.execute(
+                f'select count(*) from "{relation}" as t'
+                " where regexp_matches(lower(cast(t as varchar)), ?)",
+                [pattern],
+            ).fetchone()
+            if hits:
+                found[relation] = hits
+        # the same scan does find the clear text where it is allowed
+        (raw,) = con.execute(
+            "select count(*) from base_shop__customers as t"
+            " where regexp_matches(lower(cast(t as varchar)), ?)",
+            [pattern],
+        ).fetchone()
+    assert found == {}, f"personal data in clear text after staging: {found}"
+    assert raw >= 150
+
+
+def test_base_relation_holds_clear_text_so_the_scan_can_find_it(build, planted):
+    """A control for the scan above: the one relation that must hold the raw
+    e-mail addresses does hold them."""
+    _, values, _ = planted
+    with duckdb.connect(str(build.database), read_only=True) as con:
+        (hits,) = con.execute(
+            "select count(*) from base_shop__customers"
+            " where lower(trim(email_raw)) in (select unnest(?::varchar[]))",
+            [values["emails"]],
+        ).fetchone()
+    assert hits >= 150
+
+
+def test_mart_scan_passes_on_the_build_and_warns_about_the_salt(build):
+    results = json.loads(
+        (build.database.parent / "target" / "run_results.json").read_text()
+    )
+    statuses = {
+        result["unique_id"].split(".")[2]: result["status"]
+        for result in results["results"]
+    }
+    assert statuses[SCAN_TEST] == "pass"
+    assert SALT_WARNING in build.output
+
+
+def test_mart_scan_fails_naming_table_column_and_count_never_the_value(build, planted):
+    base, _, variables = planted
+    workdir = base / "leaky"
+    workdir.mkdir()
+    shutil.copy(build.database, workdir / "warehouse.duckdb")
+    with duckdb.connect(str(workdir / "warehouse.duckdb")) as con:
+        con.execute(
+            "create or replace table fct_segment_summary as"
+            " select *, 'Leaky.Address@Example.com ' as contact"
+            " from fct_segment_summary"
+        )
+        con.execute(
+            "update dim_customers set rfm_segment = 'call (757) 555 0139'"
+            " where customer_id = (select min(customer_id) from dim_customers)"
+        )
+        segments = con.execute("select count(*) from fct_segment_summary").fetchone()[0]
+    result = run_dbt(
+        ["test", "--select", SCAN_TEST, "--store-failures"], workdir, variables
+    )
+    assert not result.ok, result.output
+    assert "Leaky.Address" not in result.output
+    assert "555 0139" not in result.output
+    with duckdb.connect(str(result.database), read_only=True) as con:
+        findings = con.execute(
+            f"select * from main_dbt_test__audit.{SCAN_TEST} order by relation_name"
+        ).fetchall()
+    assert findings == [
+        ("dim_customers", "rfm_segment", "phone numbers", 1),
+        ("fct_segment_summary", "contact", "e-mail addresses", segments),
+    ]
+
+
+def test_salt_comes_from_the_environment_and_silences_the_warning(build, planted):
+    base, _, variables = planted
+    with duckdb.connect(str(build.database), read_only=True) as con:
+        customer_id, development_hash = con.execute(
+            "select customer_id, email_hash from stg_shop__customers"
+            " where email_hash is not null order by customer_id limit 1"
+        ).fetchone()
+    with open(base / "data" / "customers.csv", newline="", encoding="utf-8") as handle:
+        email = next(
+            row["email"].strip().lower()
+            for row in csv.DictReader(handle)
+            if row["customer_id"] == customer_id
+        )
+    salt = "a-test-secret-" + os.urandom(8).hex()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PII_HASH_SALT", salt)
+        salted = run_dbt(
+            [
+                "build",
+                "--select",
+                "+stg_shop__customers",
+                "--exclude-resource-type",
+                "test",
+                "unit_test",
+            ],
+            base / "salted",
+            variables,
+        )
+    assert salted.ok, salted.output
+    assert SALT_WARNING not in salted.output
+    with duckdb.connect(str(salted.database), read_only=True) as con:
+        (salted_hash,) = con.execute(
+            "select email_hash from stg_shop__customers where customer_id = ?",
+            [customer_id],
+        ).fetchone()
+
+    def sha256(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    assert development_hash == sha256(f"{DEVELOPMENT_SALT}|{email}")
+    assert salted_hash == sha256(f"{salt}|{email}")
