@@ -15,9 +15,20 @@ import pyarrow  # noqa: F401
 import scipy.optimize
 import scipy.special
 import scipy.stats  # noqa: F401
+import sklearn.calibration
+import sklearn.cluster
+import sklearn.ensemble
+import sklearn.inspection
+import sklearn.linear_model
+import sklearn.metrics
+import sklearn.model_selection  # noqa: F401
+import threadpoolctl  # noqa: F401
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-import customer_value.clv_marts  # noqa: F401
+import customer_value.churn
+import customer_value.clv_marts
+import customer_value.lifecycle
+import customer_value.value_clusters  # noqa: F401
 
 
 class Plugin(BasePlugin):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+import pyarrow as pa
 
 
 def to_pandas(
@@ -28,3 +29,13 @@ def to_pandas(
     if columns:
         relation = relation.project(", ".join(columns))
     return relation.df()
+
+
+def as_dates(values) -> pd.Series:
+    """``values`` (dates, timestamps at midnight or ISO strings) as a pandas
+    column of Arrow ``date32``, so that the warehouse stores a DATE column
+    (not a TIMESTAMP) and marts agree on the type of ``as_of_date``."""
+    series = pd.Series(values)
+    if not isinstance(series.dtype, pd.ArrowDtype):
+        series = pd.to_datetime(series)
+    return series.astype(pd.ArrowDtype(pa.date32()))

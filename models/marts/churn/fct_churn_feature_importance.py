@@ -1,0 +1,19 @@
+"""Permutation importance of the selected churn model on the backtest."""
+
+from customer_value import churn
+from customer_value.frames import to_pandas
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = churn.ChurnSettings.from_config(dbt.config.get("churn_settings"))
+    params = to_pandas(dbt.ref("fct_churn_btyd_params"))
+    selected = churn.selected_model(to_pandas(dbt.ref("fct_churn_model_metrics")))
+    snapshots = dbt.ref("int_customer_snapshots_featurized")
+    training = to_pandas(
+        snapshots, where=churn.training_filter(params, settings, refit=False)
+    )
+    validation = to_pandas(snapshots, where=churn.VALIDATION_FILTER)
+    return churn.feature_importance_frame(
+        training, validation, params, settings, selected
+    )

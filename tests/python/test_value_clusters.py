@@ -1,0 +1,138 @@
+"""LRFMC value clusters: planted clusters are recovered, named by the documented
+rule, profiled consistently, and the results do not depend on row order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from customer_value import value_clusters as vc
+
+# Planted groups: (L days, R days, F orders, M spend, C discount share) medians,
+# and the name the rule must give each (value = mean of the F and M positions,
+# recent = R below the mean).
+PLANTED = {
+    "loyal": ((900, 10, 40, 4_000, 0.05), "important retention"),
+    "lapsing_big": ((800, 400, 30, 3_000, 0.05), "important win-back"),
+    "newcomers": ((40, 15, 2, 80, 0.30), "important development"),
+    "gone": ((500, 450, 1, 40, 0.02), "low value"),
+}
+
+
+def planted_customers(n_per_group: int, seed: int = 3) -> pd.DataFrame:
+    """Customers drawn log-normally (sd 0.25 on the log scale) around each
+    planted centre; the column ``truth`` holds the group."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for group, (centre, _) in PLANTED.items():
+        spread = np.exp(rng.normal(0.0, 0.25, size=(n_per_group, 5)))
+        values = np.asarray(centre, dtype=float) * spread
+        frames.append(
+            pd.DataFrame(
+                {
+                    "length_days": np.round(values[:, 0]),
+                    "recency_days": np.round(values[:, 1]),
+                    "frequency_orders": np.maximum(np.round(values[:, 2]), 1),
+                    "monetary_total": np.round(values[:, 3], 2),
+                    "discount_share_avg": np.clip(values[:, 4], 0, 1),
+                    "truth": group,
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True)
+    frame["customer_id"] = [f"c{i:06d}" for i in rng.permutation(len(frame))]
+    frame["as_of_date"] = pd.Timestamp("2025-12-31")
+    return frame
+
+
+def test_planted_clusters_are_recovered_with_k_chosen_by_silhouette():
+    customers = planted_customers(300)
+    assigned = vc.assign_clusters(customers, vc.ClusterSettings())
+    truth = customers.set_index("customer_id").loc[assigned["customer_id"], "truth"]
+    assert assigned["cluster_id"].nunique() == len(PLANTED)
+    assert adjusted_rand_score(truth, assigned["cluster_id"]) >= 0.9
+
+
+def test_planted_clusters_get_the_names_of_the_rule():
+    customers = planted_customers(300)
+    assigned = vc.assign_clusters(customers, vc.ClusterSettings(k=4))
+    truth = customers.set_index("customer_id").loc[assigned["customer_id"], "truth"]
+    for group, (_, name) in PLANTED.items():
+        names = assigned.loc[truth.to_numpy() == group, "cluster_name"]
+        assert names.value_counts().idxmax() == name, group
+
+
+def test_cluster_name_rule_on_the_centre_position():
+    assert vc.cluster_name({"R": -0.1, "F": 0.3, "M": 0.3}) == "important retention"
+    assert vc.cluster_name({"R": 0.0, "F": 0.3, "M": 0.3}) == "important win-back"
+    assert vc.cluster_name({"R": -0.1, "F": 0.2, "M": 0.2}) == "important development"
+    assert vc.cluster_name({"R": 0.1, "F": -0.2, "M": 0.0}) == "general"
+    assert vc.cluster_name({"R": 0.1, "F": -0.25, "M": -0.25}) == "low value"
+
+
+def test_results_do_not_depend_on_row_order():
+    customers = planted_customers(200)
+    first = vc.assign_clusters(customers, vc.ClusterSettings())
+    shuffled = customers.sample(frac=1.0, random_state=11)
+    second = vc.assign_clusters(shuffled, vc.ClusterSettings())
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_profiles_add_up_and_match_the_assignment():
+    customers = planted_customers(250)
+    assigned = vc.assign_clusters(customers, vc.ClusterSettings())
+    profiles = vc.cluster_profiles(assigned, vc.ClusterSettings())
+    assert list(profiles["cluster_id"]) == list(range(1, len(profiles) + 1))
+    assert profiles["customers"].sum() == len(customers)
+    assert profiles["customer_share"].sum() == pytest.approx(1.0)
+    assert profiles["revenue_share"].sum() == pytest.approx(1.0)
+    assert profiles["revenue"].sum() == pytest.approx(customers["monetary_total"].sum())
+    # cluster 1 has the highest centroid spend
+    assert profiles["centroid_monetary_total"].idxmax() == 0
+    # the standardised centres are the members' mean positions
+    z = profiles.filter(like="centroid_z_").to_numpy()
+    weighted = (z * profiles["customers"].to_numpy()[:, None]).sum(axis=0)
+    assert weighted == pytest.approx(np.zeros(5), abs=1e-9)
+    names = assigned.drop_duplicates("cluster_id").set_index("cluster_id")
+    assert list(profiles["cluster_name"]) == list(
+        names.loc[profiles["cluster_id"], "cluster_name"]
+    )
+    assert profiles["k_selected_by"].eq("silhouette").all()
+    assert 0.3 < profiles["silhouette"].iloc[0] <= 1
+
+
+def test_fixed_k_is_used_and_reported():
+    customers = planted_customers(100)
+    settings = vc.ClusterSettings.from_config({"value_clusters_k": "3"})
+    assigned = vc.assign_clusters(customers, settings)
+    profiles = vc.cluster_profiles(assigned, settings)
+    assert assigned["cluster_id"].nunique() == 3
+    assert set(profiles["k"]) == {3}
+    assert set(profiles["k_selected_by"]) == {"variable"}
+    assert vc.ClusterSettings.from_config({"value_clusters_k": "None"}).k is None
+    with pytest.raises(ValueError, match="value_clusters_k"):
+        vc.ClusterSettings.from_config({"value_clusters_k": "2.5"})
+
+
+def test_discount_share_is_left_out_without_discount_data():
+    customers = planted_customers(150)
+    customers["discount_share_avg"] = np.nan
+    assigned = vc.assign_clusters(customers, vc.ClusterSettings(k=4))
+    profiles = vc.cluster_profiles(assigned, vc.ClusterSettings(k=4))
+    assert assigned["discount_share_avg"].isna().all()
+    assert profiles["centroid_discount_share_avg"].isna().all()
+    truth = customers.set_index("customer_id").loc[assigned["customer_id"], "truth"]
+    assert adjusted_rand_score(truth, assigned["cluster_id"]) >= 0.9
+
+
+def test_large_inputs_use_minibatch_kmeans_and_still_recover_planted_clusters():
+    customers = planted_customers(15_000)
+    assert len(customers) > vc.MINIBATCH_ABOVE
+    frame, columns = vc.lrfmc_inputs(customers)
+    z = vc.Standardiser.fit(frame, columns).transform(frame)
+    assert isinstance(vc.fit_kmeans(z, 4), vc.MiniBatchKMeans)
+    assigned = vc.assign_clusters(customers, vc.ClusterSettings(k=4))
+    truth = customers.set_index("customer_id").loc[assigned["customer_id"], "truth"]
+    assert adjusted_rand_score(truth, assigned["cluster_id"]) >= 0.9
