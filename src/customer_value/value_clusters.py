@@ -93,6 +93,8 @@ class Standardiser:
     @classmethod
     def fit(cls, frame: pd.DataFrame, columns: tuple[str, ...]) -> Standardiser:
         logged = np.log1p(frame[list(columns)].to_numpy(np.float64))
+        if not len(logged):  # nobody to standardise: the identity
+            return cls(columns, np.zeros(len(columns)), np.ones(len(columns)))
         std = logged.std(axis=0)
         return cls(columns, logged.mean(axis=0), np.where(std > 0, std, 1.0))
 
@@ -143,8 +145,8 @@ def choose_k(z: np.ndarray) -> tuple[int, dict[int, float]]:
         if len(np.unique(labels)) < 2:
             continue
         silhouettes[k] = float(silhouette_score(scored, labels))
-    if not silhouettes:
-        raise ValueError("too few distinct customers to choose a number of clusters")
+    if not silhouettes:  # too few distinct customers for 3 clusters
+        return 1, silhouettes
     best = max(silhouettes.values())
     return min(k for k, s in silhouettes.items() if s >= best - 1e-12), silhouettes
 
@@ -217,14 +219,17 @@ def assign_clusters(customers: pd.DataFrame, settings: ClusterSettings) -> pd.Da
     units). ``customers`` has ``customer_id``, ``as_of_date`` and the LRFMC
     columns (:data:`LRFMC`). A cluster's centre is the mean standardised
     position of its customers; its name follows :func:`cluster_name`."""
+    if customers.empty:  # nobody has purchased: nothing to cluster
+        empty = customers.reindex(columns=list(CUSTOMER_COLUMNS))
+        empty["as_of_date"] = as_dates(empty["as_of_date"])
+        return empty
     with threadpool_limits(limits=1):
         frame, columns = lrfmc_inputs(customers)
         z = Standardiser.fit(frame, columns).transform(frame)
         k = settings.k if settings.k is not None else choose_k(z)[0]
-        if len(np.unique(z[_selection_rows(len(z), SELECTION_ROWS)], axis=0)) < k:
-            raise ValueError(
-                f"fewer distinct customers than the {k} clusters asked for"
-            )
+        # never more clusters than distinct customers (a tiny shop gets fewer)
+        distinct = len(np.unique(z[_selection_rows(len(z), SELECTION_ROWS)], axis=0))
+        k = max(1, min(k, distinct))
         model = fit_kmeans(z, k)
     raw = model.predict(z)
     m = list(columns).index(LRFMC["M"])
@@ -247,6 +252,17 @@ def assign_clusters(customers: pd.DataFrame, settings: ClusterSettings) -> pd.Da
     out["cluster_name"] = names[labels - 1]
     out["distance_to_centroid"] = np.linalg.norm(z - centres[labels - 1], axis=1)
     return out[list(CUSTOMER_COLUMNS)]
+
+
+def k_selected_by(k: int, settings: ClusterSettings) -> str:
+    """How k came about: ``variable`` (value_clusters_k), ``silhouette`` (the
+    best k in :data:`K_RANGE`) or ``too_few_customers`` (fewer distinct
+    customers than the clusters asked for or than the smallest k tried)."""
+    if settings.k is not None and k == settings.k:
+        return "variable"
+    if settings.k is None and k in K_RANGE:
+        return "silhouette"
+    return "too_few_customers"
 
 
 def cluster_profiles(assigned: pd.DataFrame, settings: ClusterSettings) -> pd.DataFrame:
@@ -290,9 +306,10 @@ def cluster_profiles(assigned: pd.DataFrame, settings: ClusterSettings) -> pd.Da
             for prefix in ("centroid_", "centroid_z_", "mean_"):
                 out[f"{prefix}{column}"] = np.nan
     rows = _selection_rows(len(z), SILHOUETTE_ROWS)
-    scored = len(np.unique(labels[rows])) > 1
+    # the silhouette needs 2 .. n - 1 distinct labels
+    scored = 1 < len(np.unique(labels[rows])) < len(rows)
     out["k"] = k
-    out["k_selected_by"] = "variable" if settings.k is not None else "silhouette"
+    out["k_selected_by"] = k_selected_by(k, settings)
     out["silhouette"] = (
         float(silhouette_score(z[rows], labels[rows])) if scored else np.nan
     )

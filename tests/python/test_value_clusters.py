@@ -136,3 +136,23 @@ def test_large_inputs_use_minibatch_kmeans_and_still_recover_planted_clusters():
     assigned = vc.assign_clusters(customers, vc.ClusterSettings(k=4))
     truth = customers.set_index("customer_id").loc[assigned["customer_id"], "truth"]
     assert adjusted_rand_score(truth, assigned["cluster_id"]) >= 0.9
+
+
+@pytest.mark.parametrize("n_customers, k", [(1, None), (2, None), (2, 4)])
+def test_a_tiny_shop_gets_one_cluster_per_distinct_customer_at_most(n_customers, k):
+    customers = planted_customers(1).head(n_customers)
+    settings = vc.ClusterSettings(k=k)
+    assigned = vc.assign_clusters(customers, settings)
+    profiles = vc.cluster_profiles(assigned, settings)
+    assert len(assigned) == n_customers
+    assert assigned["cluster_id"].max() <= n_customers
+    assert set(profiles["k_selected_by"]) == {"too_few_customers"}
+    assert profiles["customers"].sum() == n_customers
+
+
+def test_nobody_to_cluster_gives_empty_frames():
+    empty = planted_customers(1).head(0)
+    assigned = vc.assign_clusters(empty, vc.ClusterSettings())
+    assert list(assigned.columns) == list(vc.CUSTOMER_COLUMNS)
+    assert assigned.empty
+    assert vc.cluster_profiles(assigned, vc.ClusterSettings()).empty
