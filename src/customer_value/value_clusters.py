@@ -22,7 +22,7 @@ scored on :data:`SILHOUETTE_ROWS` of them.
 
 Clusters are numbered by decreasing centroid spend and named by the position
 of their centroid against the overall means (0 in standardised units), see
-:func:`cluster_name`.
+:func:`cluster_name`; :func:`cluster_labels` makes the names unique for BI.
 """
 
 from __future__ import annotations
@@ -188,11 +188,30 @@ def cluster_name(position: Mapping[str, float]) -> str:
     return NAMES[3] if value > -VALUE_BAND else NAMES[4]
 
 
+def cluster_labels(names: list[str] | np.ndarray) -> list[str]:
+    """Unique display labels of clusters 1..k (``names`` in cluster-id order):
+    the name itself when no other cluster shares it; otherwise the name with
+    the cluster's rank among those sharing it, by cluster id (so by decreasing
+    centroid spend), e.g. ``low value (1)`` and ``low value (2)``."""
+    names = [str(name) for name in names]
+    counts = {name: names.count(name) for name in names}
+    seen: dict[str, int] = {}
+    labels = []
+    for name in names:
+        if counts[name] == 1:
+            labels.append(name)
+            continue
+        seen[name] = seen.get(name, 0) + 1
+        labels.append(f"{name} ({seen[name]})")
+    return labels
+
+
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "as_of_date",
     "cluster_id",
     "cluster_name",
+    "cluster_label",
     *LRFMC.values(),
     "distance_to_centroid",
 )
@@ -213,10 +232,11 @@ def _member_means(z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
 
 def assign_clusters(customers: pd.DataFrame, settings: ClusterSettings) -> pd.DataFrame:
     """One row per customer: LRFMC inputs, cluster id (1 = highest centroid
-    spend), cluster name and distance to the cluster's centre (standardised
-    units). ``customers`` has ``customer_id``, ``as_of_date`` and the LRFMC
-    columns (:data:`LRFMC`). A cluster's centre is the mean standardised
-    position of its customers; its name follows :func:`cluster_name`."""
+    spend), cluster name, unique cluster label (:func:`cluster_labels`) and
+    distance to the cluster's centre (standardised units). ``customers`` has
+    ``customer_id``, ``as_of_date`` and the LRFMC columns (:data:`LRFMC`). A
+    cluster's centre is the mean standardised position of its customers; its
+    name follows :func:`cluster_name`."""
     with threadpool_limits(limits=1):
         frame, columns = lrfmc_inputs(customers)
         z = Standardiser.fit(frame, columns).transform(frame)
@@ -245,6 +265,7 @@ def assign_clusters(customers: pd.DataFrame, settings: ClusterSettings) -> pd.Da
         out[LRFMC["C"]] = np.nan
     out["cluster_id"] = labels
     out["cluster_name"] = names[labels - 1]
+    out["cluster_label"] = np.asarray(cluster_labels(names), dtype=object)[labels - 1]
     out["distance_to_centroid"] = np.linalg.norm(z - centres[labels - 1], axis=1)
     return out[list(CUSTOMER_COLUMNS)]
 
@@ -266,11 +287,13 @@ def cluster_profiles(assigned: pd.DataFrame, settings: ClusterSettings) -> pd.Da
     sizes = np.bincount(labels, minlength=k + 1)[1:]
     spend = frame[LRFMC["M"]].to_numpy(np.float64)
     revenue = np.bincount(labels, weights=spend, minlength=k + 1)[1:]
-    names = frame.drop_duplicates("cluster_id").set_index("cluster_id")["cluster_name"]
+    named = frame.drop_duplicates("cluster_id").set_index("cluster_id")
+    ids = np.arange(1, k + 1)
     out = pd.DataFrame(
         {
-            "cluster_id": np.arange(1, k + 1),
-            "cluster_name": names.reindex(np.arange(1, k + 1)).to_numpy(),
+            "cluster_id": ids,
+            "cluster_name": named["cluster_name"].reindex(ids).to_numpy(),
+            "cluster_label": named["cluster_label"].reindex(ids).to_numpy(),
             "customers": sizes,
             "customer_share": sizes / max(sizes.sum(), 1),
             "revenue": revenue,
