@@ -18,7 +18,8 @@ customers it is ``MiniBatchKMeans`` started from K-means centres of a fixed
 subset (see :func:`fit_kmeans`). Unless fixed by
 the variable ``value_clusters_k``, k maximises the silhouette over
 :data:`K_RANGE`, each k fitted on at most :data:`SELECTION_ROWS` customers and
-scored on :data:`SILHOUETTE_ROWS` of them.
+scored on :data:`SILHOUETTE_ROWS` of them; the fit of the chosen k starts the
+MiniBatchKMeans.
 
 Clusters are numbered by decreasing centroid spend and named by the position
 of their centroid against the overall means (0 in standardised units), see
@@ -40,7 +41,9 @@ from customer_value.frames import as_dates
 
 RANDOM_STATE = 0
 K_RANGE = range(3, 9)
-SELECTION_ROWS = 50_000
+#: Customers (evenly spaced by id) each candidate k is fitted on, and the
+#: K-means start of the MiniBatchKMeans above MINIBATCH_ABOVE customers.
+SELECTION_ROWS = 20_000
 SILHOUETTE_ROWS = 5_000
 MINIBATCH_ABOVE = 50_000
 #: A centroid whose mean of the F and M positions is below -VALUE_BAND is low
@@ -130,31 +133,46 @@ def _kmeans(rows: np.ndarray, k: int) -> KMeans:
     return KMeans(n_clusters=k, n_init=4, random_state=RANDOM_STATE).fit(rows)
 
 
-def choose_k(z: np.ndarray) -> tuple[int, dict[int, float]]:
-    """k in :data:`K_RANGE` with the highest silhouette (ties: the smaller k),
-    and the silhouette of every k tried."""
+def _choose_k(z: np.ndarray) -> tuple[int, dict[int, float], KMeans]:
+    """:func:`choose_k`, also returning the K-means fitted for the chosen k on
+    the selection rows."""
     rows = z[_selection_rows(len(z), SELECTION_ROWS)]
     scored = rows[_selection_rows(len(rows), SILHOUETTE_ROWS)]
-    silhouettes = {}
+    silhouettes, fits = {}, {}
     for k in K_RANGE:
         if k >= len(rows):
             break
-        labels = _kmeans(rows, k).predict(scored)
+        fits[k] = _kmeans(rows, k)
+        labels = fits[k].predict(scored)
         if len(np.unique(labels)) < 2:
             continue
         silhouettes[k] = float(silhouette_score(scored, labels))
     if not silhouettes:
         raise ValueError("too few distinct customers to choose a number of clusters")
     best = max(silhouettes.values())
-    return min(k for k, s in silhouettes.items() if s >= best - 1e-12), silhouettes
+    chosen = min(k for k, s in silhouettes.items() if s >= best - 1e-12)
+    return chosen, silhouettes, fits[chosen]
 
 
-def fit_kmeans(z: np.ndarray, k: int) -> KMeans | MiniBatchKMeans:
+def choose_k(z: np.ndarray) -> tuple[int, dict[int, float]]:
+    """k in :data:`K_RANGE` with the highest silhouette (ties: the smaller k),
+    and the silhouette of every k tried: each k is fitted (K-means, 4 starts)
+    on at most :data:`SELECTION_ROWS` evenly spaced customers and scored on
+    :data:`SILHOUETTE_ROWS` of those."""
+    k, silhouettes, _ = _choose_k(z)
+    return k, silhouettes
+
+
+def fit_kmeans(
+    z: np.ndarray, k: int, start: KMeans | None = None
+) -> KMeans | MiniBatchKMeans:
     """K-means with k clusters. Above :data:`MINIBATCH_ABOVE` customers:
-    K-means (4 starts) on :data:`SELECTION_ROWS` evenly spaced customers gives
-    the starting centres of a ``MiniBatchKMeans`` over all of them."""
+    K-means (4 starts) on :data:`SELECTION_ROWS` evenly spaced customers
+    (``start``, when :func:`choose_k` already fitted it) gives the starting
+    centres of a ``MiniBatchKMeans`` over all of them."""
     if len(z) > MINIBATCH_ABOVE:
-        start = _kmeans(z[_selection_rows(len(z), SELECTION_ROWS)], k)
+        if start is None:
+            start = _kmeans(z[_selection_rows(len(z), SELECTION_ROWS)], k)
         return MiniBatchKMeans(
             n_clusters=k,
             init=start.cluster_centers_,
@@ -240,12 +258,16 @@ def assign_clusters(customers: pd.DataFrame, settings: ClusterSettings) -> pd.Da
     with threadpool_limits(limits=1):
         frame, columns = lrfmc_inputs(customers)
         z = Standardiser.fit(frame, columns).transform(frame)
-        k = settings.k if settings.k is not None else choose_k(z)[0]
+        start = None
+        if settings.k is None:
+            k, _, start = _choose_k(z)
+        else:
+            k = settings.k
         if len(np.unique(z[_selection_rows(len(z), SELECTION_ROWS)], axis=0)) < k:
             raise ValueError(
                 f"fewer distinct customers than the {k} clusters asked for"
             )
-        model = fit_kmeans(z, k)
+        model = fit_kmeans(z, k, start)
     raw = model.predict(z)
     m = list(columns).index(LRFMC["M"])
     # number clusters by decreasing centroid spend (ties: the model's label)
