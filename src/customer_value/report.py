@@ -16,7 +16,12 @@ Figures (file names in the output directory):
 - ``clv_backtest_calibration.png``: mean predicted vs actual holdout purchases
   by calibration-period frequency (Fader, Hardie & Lee 2005, figure 3);
 - ``clv_backtest_tracking.png``: expected vs actual cumulative repeat purchases
-  over the holdout (Fader, Hardie & Lee 2005, figure 2).
+  over the holdout (Fader, Hardie & Lee 2005, figure 2);
+- ``churn_calibration.png``: reliability diagram of the churn backtest, the
+  observed against the predicted churn rate per decile of prediction, for the
+  selected model and the BTYD baseline, with their metrics;
+- ``value_clusters.png``: standardised LRFMC centre of each value cluster
+  (heatmap) with its label, size and share of customers and revenue.
 
 Usage: ``python -m customer_value.report [--exports DIR | --database PATH]
 [--out DIR]``.
@@ -451,12 +456,252 @@ def clv_tracking_chart(reader: MartReader, out: Path) -> Chart:
     )
 
 
+MODEL_LABELS = {
+    "logistic_regression": "logistic regression",
+    "hist_gradient_boosting": "gradient-boosted trees",
+    "btyd_bgnbd": "BG/NBD baseline",
+}
+#: LRFMC centre columns of dim_value_clusters, in letter order.
+CLUSTER_CENTRES = {
+    "L": "centroid_z_length_days",
+    "R": "centroid_z_recency_days",
+    "F": "centroid_z_frequency_orders",
+    "M": "centroid_z_monetary_total",
+    "C": "centroid_z_discount_share_avg",
+}
+CLUSTER_LETTERS = {
+    "L": "L\nlength",
+    "R": "R\nrecency",
+    "F": "F\npurchases",
+    "M": "M\nspend",
+    "C": "C\ndiscount",
+}
+
+
+def _metrics_text(row: pd.Series) -> str:
+    def number(column: str) -> str:
+        value = row[column]
+        return "n/a" if pd.isna(value) else f"{float(value):.3f}"
+
+    return (
+        f"AUC {number('roc_auc')}, AP {number('average_precision')}, "
+        f"Brier {number('brier_score')}, log loss {number('log_loss')}"
+    )
+
+
+def churn_calibration_chart(reader: MartReader, out: Path) -> Chart:
+    """Reliability diagram of the churn backtest: selected model and baseline."""
+    bins, bin_marts = reader.query("report_churn_calibration")
+    metrics, metric_marts = reader.query("report_churn_model_metrics")
+    by_model = metrics.set_index("model")
+    figure, (axis, right) = plt.subplots(
+        1, 2, figsize=(14, 6.5), gridspec_kw={"width_ratios": [1.1, 1]}
+    )
+    axis.plot([0, 1], [0, 1], color="#9aa0a6", ls=":", lw=1.5, label="perfect")
+    styles = {True: ("#c44e52", "o", "-"), False: ("#4c72b0", "s", "--")}
+    models = list(dict.fromkeys(bins["model"]))
+    for model in models:
+        rows = bins[bins["model"] == model].sort_values("probability_decile")
+        selected = bool(rows["is_selected"].iloc[0])
+        colour, marker, line = styles[selected]
+        name = MODEL_LABELS.get(model, model)
+        role = " (selected)" if selected else ""
+        legend = f"{name}{role}"
+        if model in by_model.index:
+            legend += "\n" + _metrics_text(by_model.loc[model])
+        axis.plot(
+            rows["mean_predicted_probability"].astype(float),
+            rows["observed_churn_rate"].astype(float),
+            color=colour,
+            marker=marker,
+            ls=line,
+            lw=2,
+            label=legend,
+        )
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0, 1)
+    axis.set_aspect("equal")
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    axis.set_xlabel("mean predicted churn probability (decile of predictions)")
+    axis.set_ylabel("observed churn rate")
+    axis.set_title("Churn backtest: predicted vs observed churn per decile")
+    axis.legend(loc="upper left", fontsize=8)
+    axis.grid(alpha=0.3)
+    shown = [model for model in models if model in by_model.index]
+    columns = ["roc_auc", "average_precision", "brier_score", "log_loss"]
+    x = np.arange(len(columns))
+    width = 0.8 / max(len(shown), 1)
+    for i, model in enumerate(shown):
+        colour = styles[bool(by_model.loc[model, "is_selected"])][0]
+        heights = by_model.loc[model, columns].astype(float).to_numpy()
+        offset = (i - (len(shown) - 1) / 2) * width
+        right.bar(
+            x + offset,
+            heights,
+            width,
+            color=colour,
+            label=MODEL_LABELS.get(model, model),
+        )
+        for position, height in zip(x + offset, heights, strict=True):
+            if np.isfinite(height):
+                right.text(
+                    position,
+                    height,
+                    f"{height:.3f}",
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                )
+    right.set_xticks(
+        x,
+        [
+            "ROC AUC\n(higher better)",
+            "average precision\n(higher better)",
+            "Brier score\n(lower better)",
+            "log loss\n(lower better)",
+        ],
+    )
+    right.set_title("Backtest metrics")
+    right.legend(loc="upper right", fontsize=8)
+    right.margins(y=0.15)
+    _save(figure, out / "churn_calibration.png")
+    selected_rows = metrics[metrics["is_selected"].astype(bool)]
+    chosen = selected_rows.iloc[0] if len(selected_rows) else metrics.iloc[0]
+    parts = []
+    for model in models:
+        if model in by_model.index:
+            row = by_model.loc[model]
+            parts.append(f"{MODEL_LABELS.get(model, model)}: {_metrics_text(row)}")
+    caption = (
+        "Customers at the validation cut-off (as_of_date minus the churn horizon) "
+        "in ten equal-sized bins of each model's predicted churn probability: the "
+        "mean prediction against the share that then made no purchase in the "
+        "horizon; the dotted diagonal is perfect calibration (points above it: "
+        "churn under-predicted). "
+        f"Selected model: {MODEL_LABELS.get(chosen['model'], chosen['model'])}. "
+        f"Observed churn rate {float(chosen['base_rate']):.1%} of "
+        f"{int(chosen['n_customers']):,} customers. Backtest metrics — "
+        + "; ".join(parts)
+        + " (AUC = ROC AUC, AP = average precision; lower Brier and log loss are "
+        "better)."
+    )
+    return Chart(
+        "churn_calibration.png",
+        "Churn risk: calibration on the backtest",
+        caption,
+        ["report_churn_calibration", "report_churn_model_metrics"],
+        list(dict.fromkeys(bin_marts + metric_marts)),
+        {
+            "report_churn_calibration": bins,
+            "report_churn_model_metrics": metrics,
+        },
+    )
+
+
+def value_clusters_chart(reader: MartReader, out: Path) -> Chart:
+    """LRFMC cluster centres (standardised) with cluster labels and sizes."""
+    data, marts = reader.query("report_value_clusters")
+    letters = [
+        letter
+        for letter, column in CLUSTER_CENTRES.items()
+        if data[column].notna().any()
+    ]
+    grid = data[[CLUSTER_CENTRES[letter] for letter in letters]].astype(float)
+    values = grid.to_numpy()
+    bound = max(1.0, float(np.nanmax(np.abs(values)))) if values.size else 1.0
+    figure, (left, right) = plt.subplots(
+        1,
+        2,
+        figsize=(14, 1.2 + 0.75 * max(len(data), 3)),
+        sharey=True,
+        gridspec_kw={"width_ratios": [1.5, 1]},
+    )
+    image = left.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto")
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            value = values[i, j]
+            left.text(
+                j,
+                i,
+                f"{value:+.2f}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="white" if abs(value) > 0.6 * bound else "black",
+            )
+    ticks = [
+        f"{cluster_id}. {label}\n{customers:,} customers"
+        for cluster_id, label, customers in zip(
+            data["cluster_id"], data["cluster_label"], data["customers"], strict=True
+        )
+    ]
+    y = np.arange(len(data))
+    left.set_yticks(y, ticks)
+    left.set_xticks(range(len(letters)), [CLUSTER_LETTERS[x] for x in letters])
+    left.set_title("Cluster centre vs the average customer (standard deviations)")
+    figure.colorbar(image, ax=left, fraction=0.046, pad=0.02)
+    height = 0.38
+    right.barh(
+        y - height / 2,
+        data["customer_share"].astype(float),
+        height,
+        label="share of customers",
+        color="#4c72b0",
+    )
+    right.barh(
+        y + height / 2,
+        data["revenue_share"].astype(float),
+        height,
+        label="share of revenue",
+        color="#dd8452",
+    )
+    for position, (customers, revenue) in enumerate(
+        zip(data["customer_share"], data["revenue_share"], strict=True)
+    ):
+        right.text(customers, position - height / 2, f" {customers:.0%}", va="center")
+        right.text(revenue, position + height / 2, f" {revenue:.0%}", va="center")
+    right.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    right.set_title("Size and value")
+    right.legend(loc="lower right", fontsize=8)
+    right.margins(x=0.2)
+    figure.suptitle("LRFMC value clusters", y=1.02)
+    _save(figure, out / "value_clusters.png")
+    top = data.sort_values("revenue_share", ascending=False).iloc[0]
+    first = data.iloc[0]
+    chosen = (
+        f"k = {int(first['k'])} chosen by silhouette ({float(first['silhouette']):.2f})"
+        if first["k_selected_by"] == "silhouette"
+        else f"k = {int(first['k'])} set by value_clusters_k"
+    )
+    caption = (
+        "K-means clusters of the customers with a purchase on log-transformed, "
+        "standardised LRFMC (length of relationship, recency, purchases, spend, "
+        "discount share): left, each cluster's centre in standard deviations from "
+        "the average customer (red = above, blue = below; a high R means the last "
+        "purchase was long ago); right, its share of customers and of revenue. "
+        f"{chosen}. Largest revenue: {top['cluster_label']}, "
+        f"{float(top['customer_share']):.0%} of customers with "
+        f"{float(top['revenue_share']):.0%} of revenue."
+    )
+    return Chart(
+        "value_clusters.png",
+        "Value clusters: LRFMC profiles",
+        caption,
+        ["report_value_clusters"],
+        marts,
+        {"report_value_clusters": data},
+    )
+
+
 CHARTS: list[Callable[[MartReader, Path], Chart]] = [
     segment_value_chart,
     cohort_retention_chart,
     lifecycle_flow_chart,
     clv_calibration_chart,
     clv_tracking_chart,
+    churn_calibration_chart,
+    value_clusters_chart,
 ]
 
 

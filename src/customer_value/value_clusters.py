@@ -18,11 +18,12 @@ customers it is ``MiniBatchKMeans`` started from K-means centres of a fixed
 subset (see :func:`fit_kmeans`). Unless fixed by
 the variable ``value_clusters_k``, k maximises the silhouette over
 :data:`K_RANGE`, each k fitted on at most :data:`SELECTION_ROWS` customers and
-scored on :data:`SILHOUETTE_ROWS` of them.
+scored on :data:`SILHOUETTE_ROWS` of them; the fit of the chosen k starts the
+MiniBatchKMeans.
 
 Clusters are numbered by decreasing centroid spend and named by the position
 of their centroid against the overall means (0 in standardised units), see
-:func:`cluster_name`.
+:func:`cluster_name`; :func:`cluster_labels` makes the names unique for BI.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from customer_value.frames import as_dates
 
 RANDOM_STATE = 0
 K_RANGE = range(3, 9)
-SELECTION_ROWS = 50_000
+#: Customers (evenly spaced by id) each candidate k is fitted on, and the
+#: K-means start of the MiniBatchKMeans above MINIBATCH_ABOVE customers.
+SELECTION_ROWS = 20_000
 SILHOUETTE_ROWS = 5_000
 MINIBATCH_ABOVE = 50_000
 #: A centroid whose mean of the F and M positions is below -VALUE_BAND is low
@@ -132,31 +135,46 @@ def _kmeans(rows: np.ndarray, k: int) -> KMeans:
     return KMeans(n_clusters=k, n_init=4, random_state=RANDOM_STATE).fit(rows)
 
 
-def choose_k(z: np.ndarray) -> tuple[int, dict[int, float]]:
-    """k in :data:`K_RANGE` with the highest silhouette (ties: the smaller k),
-    and the silhouette of every k tried."""
+def _choose_k(z: np.ndarray) -> tuple[int, dict[int, float], KMeans | None]:
+    """:func:`choose_k`, also returning the K-means fitted for the chosen k on
+    the selection rows."""
     rows = z[_selection_rows(len(z), SELECTION_ROWS)]
     scored = rows[_selection_rows(len(rows), SILHOUETTE_ROWS)]
-    silhouettes = {}
+    silhouettes, fits = {}, {}
     for k in K_RANGE:
         if k >= len(rows):
             break
-        labels = _kmeans(rows, k).predict(scored)
+        fits[k] = _kmeans(rows, k)
+        labels = fits[k].predict(scored)
         if len(np.unique(labels)) < 2:
             continue
         silhouettes[k] = float(silhouette_score(scored, labels))
     if not silhouettes:  # too few distinct customers for 3 clusters
-        return 1, silhouettes
+        return 1, silhouettes, None
     best = max(silhouettes.values())
-    return min(k for k, s in silhouettes.items() if s >= best - 1e-12), silhouettes
+    chosen = min(k for k, s in silhouettes.items() if s >= best - 1e-12)
+    return chosen, silhouettes, fits[chosen]
 
 
-def fit_kmeans(z: np.ndarray, k: int) -> KMeans | MiniBatchKMeans:
+def choose_k(z: np.ndarray) -> tuple[int, dict[int, float]]:
+    """k in :data:`K_RANGE` with the highest silhouette (ties: the smaller k),
+    and the silhouette of every k tried: each k is fitted (K-means, 4 starts)
+    on at most :data:`SELECTION_ROWS` evenly spaced customers and scored on
+    :data:`SILHOUETTE_ROWS` of those."""
+    k, silhouettes, _ = _choose_k(z)
+    return k, silhouettes
+
+
+def fit_kmeans(
+    z: np.ndarray, k: int, start: KMeans | None = None
+) -> KMeans | MiniBatchKMeans:
     """K-means with k clusters. Above :data:`MINIBATCH_ABOVE` customers:
-    K-means (4 starts) on :data:`SELECTION_ROWS` evenly spaced customers gives
-    the starting centres of a ``MiniBatchKMeans`` over all of them."""
+    K-means (4 starts) on :data:`SELECTION_ROWS` evenly spaced customers
+    (``start``, when :func:`choose_k` already fitted it) gives the starting
+    centres of a ``MiniBatchKMeans`` over all of them."""
     if len(z) > MINIBATCH_ABOVE:
-        start = _kmeans(z[_selection_rows(len(z), SELECTION_ROWS)], k)
+        if start is None:
+            start = _kmeans(z[_selection_rows(len(z), SELECTION_ROWS)], k)
         return MiniBatchKMeans(
             n_clusters=k,
             init=start.cluster_centers_,
@@ -190,11 +208,30 @@ def cluster_name(position: Mapping[str, float]) -> str:
     return NAMES[3] if value > -VALUE_BAND else NAMES[4]
 
 
+def cluster_labels(names: list[str] | np.ndarray) -> list[str]:
+    """Unique display labels of clusters 1..k (``names`` in cluster-id order):
+    the name itself when no other cluster shares it; otherwise the name with
+    the cluster's rank among those sharing it, by cluster id (so by decreasing
+    centroid spend), e.g. ``low value (1)`` and ``low value (2)``."""
+    names = [str(name) for name in names]
+    counts = {name: names.count(name) for name in names}
+    seen: dict[str, int] = {}
+    labels = []
+    for name in names:
+        if counts[name] == 1:
+            labels.append(name)
+            continue
+        seen[name] = seen.get(name, 0) + 1
+        labels.append(f"{name} ({seen[name]})")
+    return labels
+
+
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "as_of_date",
     "cluster_id",
     "cluster_name",
+    "cluster_label",
     *LRFMC.values(),
     "distance_to_centroid",
 )
@@ -215,10 +252,11 @@ def _member_means(z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
 
 def assign_clusters(customers: pd.DataFrame, settings: ClusterSettings) -> pd.DataFrame:
     """One row per customer: LRFMC inputs, cluster id (1 = highest centroid
-    spend), cluster name and distance to the cluster's centre (standardised
-    units). ``customers`` has ``customer_id``, ``as_of_date`` and the LRFMC
-    columns (:data:`LRFMC`). A cluster's centre is the mean standardised
-    position of its customers; its name follows :func:`cluster_name`."""
+    spend), cluster name, unique cluster label (:func:`cluster_labels`) and
+    distance to the cluster's centre (standardised units). ``customers`` has
+    ``customer_id``, ``as_of_date`` and the LRFMC columns (:data:`LRFMC`). A
+    cluster's centre is the mean standardised position of its customers; its
+    name follows :func:`cluster_name`."""
     if customers.empty:  # nobody has purchased: nothing to cluster
         empty = customers.reindex(columns=list(CUSTOMER_COLUMNS))
         empty["as_of_date"] = as_dates(empty["as_of_date"])
@@ -226,11 +264,16 @@ def assign_clusters(customers: pd.DataFrame, settings: ClusterSettings) -> pd.Da
     with threadpool_limits(limits=1):
         frame, columns = lrfmc_inputs(customers)
         z = Standardiser.fit(frame, columns).transform(frame)
-        k = settings.k if settings.k is not None else choose_k(z)[0]
+        start = None
+        if settings.k is None:
+            k, _, start = _choose_k(z)
+        else:
+            k = settings.k
         # never more clusters than distinct customers (a tiny shop gets fewer)
         distinct = len(np.unique(z[_selection_rows(len(z), SELECTION_ROWS)], axis=0))
-        k = max(1, min(k, distinct))
-        model = fit_kmeans(z, k)
+        if distinct < k:
+            k, start = max(1, distinct), None
+        model = fit_kmeans(z, k, start)
     raw = model.predict(z)
     m = list(columns).index(LRFMC["M"])
     # number clusters by decreasing centroid spend (ties: the model's label)
@@ -250,6 +293,7 @@ def assign_clusters(customers: pd.DataFrame, settings: ClusterSettings) -> pd.Da
         out[LRFMC["C"]] = np.nan
     out["cluster_id"] = labels
     out["cluster_name"] = names[labels - 1]
+    out["cluster_label"] = np.asarray(cluster_labels(names), dtype=object)[labels - 1]
     out["distance_to_centroid"] = np.linalg.norm(z - centres[labels - 1], axis=1)
     return out[list(CUSTOMER_COLUMNS)]
 
@@ -282,11 +326,13 @@ def cluster_profiles(assigned: pd.DataFrame, settings: ClusterSettings) -> pd.Da
     sizes = np.bincount(labels, minlength=k + 1)[1:]
     spend = frame[LRFMC["M"]].to_numpy(np.float64)
     revenue = np.bincount(labels, weights=spend, minlength=k + 1)[1:]
-    names = frame.drop_duplicates("cluster_id").set_index("cluster_id")["cluster_name"]
+    named = frame.drop_duplicates("cluster_id").set_index("cluster_id")
+    ids = np.arange(1, k + 1)
     out = pd.DataFrame(
         {
-            "cluster_id": np.arange(1, k + 1),
-            "cluster_name": names.reindex(np.arange(1, k + 1)).to_numpy(),
+            "cluster_id": ids,
+            "cluster_name": named["cluster_name"].reindex(ids).to_numpy(),
+            "cluster_label": named["cluster_label"].reindex(ids).to_numpy(),
             "customers": sizes,
             "customer_share": sizes / max(sizes.sum(), 1),
             "revenue": revenue,

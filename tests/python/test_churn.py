@@ -329,6 +329,29 @@ def test_sample_filter_draws_an_equal_quota_from_each_cut_off():
     assert churn.training_cut_offs(churn.ChurnSettings(), refit=True)[0] == 1
 
 
+def test_importance_reads_a_hash_prefix_holding_the_same_first_rows():
+    rng = np.random.default_rng(2)
+    n = 200_000
+    rows = pd.DataFrame(
+        {
+            "snapshot_role": "validation",
+            "customer_id": [f"c{i:06d}" for i in range(n)],
+            "sample_hash": [f"{v:08x}" for v in rng.integers(0, 16**8, n)],
+        }
+    )
+    params = pd.DataFrame({"cut_off_index": [1], "n_customers": [n]})
+    predicate = churn.importance_filter(params)
+    assert "sample_hash" in predicate
+    prefix = duckdb.sql(f"select * from rows where {predicate}").df()
+    assert churn.IMPORTANCE_MAX_ROWS < len(prefix) < 3 * churn.IMPORTANCE_MAX_ROWS
+    pd.testing.assert_frame_equal(
+        churn.importance_rows(prefix).reset_index(drop=True),
+        churn.importance_rows(rows).reset_index(drop=True),
+    )
+    few = pd.DataFrame({"cut_off_index": [1], "n_customers": [15_000]})
+    assert churn.importance_filter(few) == churn.VALIDATION_FILTER
+
+
 def test_risk_bands_at_their_boundaries():
     settings = churn.ChurnSettings(risk_band_high=0.8, risk_band_medium=0.5)
     bands = churn.risk_band(np.array([0.8, 0.79999, 0.5, 0.49999, 0.0, 1.0]), settings)

@@ -33,6 +33,8 @@ FIGURES = {
         "fct_clv_backtest_summary",
     },
     "clv_backtest_tracking.png": {"fct_clv_backtest_tracking"},
+    "churn_calibration.png": {"fct_churn_reliability_bins", "fct_churn_model_metrics"},
+    "value_clusters.png": {"dim_value_clusters"},
 }
 
 
@@ -131,6 +133,51 @@ def test_backtest_charts_draw_the_backtest_marts_unchanged(report, database):
     days = _sql(database, "select count(*) as n from fct_clv_backtest_tracking")
     assert len(tracking) == days["n"].item() > 0
     assert tracking["holdout_day"].is_monotonic_increasing
+
+
+def test_churn_calibration_chart_draws_the_selected_model_and_the_baseline(
+    report, database
+):
+    _, charts, out = report
+    chart = charts[5]
+    bins = chart.data["report_churn_calibration"]
+    mart = _sql(
+        database,
+        "select * from fct_churn_reliability_bins"
+        " where is_selected or model = 'btyd_bgnbd'",
+    )
+    merged = bins.merge(mart, on=["model", "probability_decile"], how="outer")
+    assert len(merged) == len(bins) == len(mart) > 0
+    for column in ("mean_predicted_probability", "observed_churn_rate"):
+        np.testing.assert_allclose(merged[f"{column}_x"], merged[f"{column}_y"])
+    selected = set(bins.loc[bins["is_selected"], "model"])
+    assert len(selected) == 1 and "btyd_bgnbd" in set(bins["model"])
+    assert set(bins.groupby("model")["probability_decile"].count()) == {10}
+    metrics = chart.data["report_churn_model_metrics"]
+    assert set(metrics["model"]) == set(bins["model"])
+    assert metrics["is_selected"].sum() == 1
+    stored = _sql(database, "select * from fct_churn_model_metrics").set_index("model")
+    for row in metrics.itertuples():
+        for column in ("roc_auc", "average_precision", "brier_score", "log_loss"):
+            value = getattr(row, column)
+            assert value == pytest.approx(stored.loc[row.model, column])
+            assert f"{value:.3f}" in chart.caption
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert 'src="churn_calibration.png"' in page
+
+
+def test_cluster_chart_draws_every_cluster_with_its_label_and_size(report, database):
+    _, charts, _ = report
+    data = charts[6].data["report_value_clusters"]
+    mart = _sql(database, "select * from dim_value_clusters order by cluster_id")
+    pd.testing.assert_frame_equal(data, mart[data.columns], check_dtype=False)
+    assert data["cluster_label"].is_unique
+    clustered = _sql(database, "select count(*) as n from fct_customer_value_clusters")
+    assert data["customers"].sum() == clustered["n"].item()
+    assert data["customer_share"].sum() == pytest.approx(1.0)
+    assert data["revenue_share"].sum() == pytest.approx(1.0)
+    top = data.sort_values("revenue_share", ascending=False).iloc[0]
+    assert top["cluster_label"] in charts[6].caption
 
 
 def test_report_from_the_warehouse_equals_the_report_from_the_exports(

@@ -39,6 +39,9 @@ MARTS = (
     "+fct_clv_backtest_calibration",
     "+fct_clv_backtest_tracking",
     "+fct_clv_backtest_summary",
+    "+fct_churn_reliability_bins",
+    "+fct_churn_model_metrics",
+    "+dim_value_clusters",
     "metricflow_time_spine",
 )
 

@@ -72,6 +72,43 @@ def test_cluster_name_rule_on_the_centre_position():
     assert vc.cluster_name({"R": 0.1, "F": -0.25, "M": -0.25}) == "low value"
 
 
+def test_cluster_labels_number_only_the_names_clusters_share():
+    names = ["important win-back", "low value", "general", "low value", "low value"]
+    assert vc.cluster_labels(names) == [
+        "important win-back",
+        "low value (1)",
+        "general",
+        "low value (2)",
+        "low value (3)",
+    ]
+    assert vc.cluster_labels(["general", "low value"]) == ["general", "low value"]
+
+
+def test_clusters_sharing_a_name_get_distinct_labels_in_spend_order():
+    # two planted low-value groups that differ only in discount share
+    customers = planted_customers(300)
+    gone = customers["truth"] == "gone"
+    twin = customers[gone].copy()
+    twin["discount_share_avg"] = np.clip(twin["discount_share_avg"] * 12, 0, 1)
+    twin["monetary_total"] = twin["monetary_total"] * 0.8
+    twin["customer_id"] = "t" + twin["customer_id"]
+    customers = pd.concat([customers, twin], ignore_index=True)
+    assigned = vc.assign_clusters(customers, vc.ClusterSettings(k=5))
+    profiles = vc.cluster_profiles(assigned, vc.ClusterSettings(k=5))
+    low = profiles[profiles["cluster_name"] == "low value"]
+    assert len(low) == 2
+    assert list(low["cluster_label"]) == ["low value (1)", "low value (2)"]
+    assert low["cluster_id"].is_monotonic_increasing
+    assert profiles["cluster_label"].is_unique
+    unique_names = profiles[profiles["cluster_name"] != "low value"]
+    assert (unique_names["cluster_label"] == unique_names["cluster_name"]).all()
+    pairs = assigned[["cluster_id", "cluster_label"]].drop_duplicates()
+    assert len(pairs) == len(profiles)
+    assert dict(zip(pairs["cluster_id"], pairs["cluster_label"], strict=True)) == (
+        dict(zip(profiles["cluster_id"], profiles["cluster_label"], strict=True))
+    )
+
+
 def test_results_do_not_depend_on_row_order():
     customers = planted_customers(200)
     first = vc.assign_clusters(customers, vc.ClusterSettings())

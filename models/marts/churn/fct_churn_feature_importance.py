@@ -13,7 +13,10 @@ def model(dbt, session):
     training = to_pandas(
         snapshots, where=churn.training_filter(params, settings, refit=False)
     )
-    validation = to_pandas(snapshots, where=churn.VALIDATION_FILTER)
+    where = churn.importance_filter(params)
+    validation = to_pandas(snapshots, where=where)
+    if where != churn.VALIDATION_FILTER and len(validation) < churn.IMPORTANCE_MAX_ROWS:
+        validation = to_pandas(snapshots, where=churn.VALIDATION_FILTER)  # rare
     return churn.feature_importance_frame(
         training, validation, params, settings, selected
     )
