@@ -55,8 +55,11 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models tests/singular analyses
 
+# Two workers (one per core); each test module stays on one worker, so its
+# shared builds are made once. The slowest tests are listed at the end.
+PYTEST_WORKERS ?= 2
 pytest: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 # dbt build (seeds, models, schema tests, unit tests) into a separate test
 # database, then the docs site, so `make test` never touches the dev database.
