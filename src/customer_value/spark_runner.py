@@ -39,13 +39,14 @@ import pyarrow as pa
 TARGET = "spark"
 DEFAULT_TARGET_PATH = "target/spark_dbt"
 SUPPORTED_JAVA = (17, 21)
+NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
 
 
 class SetupError(RuntimeError):
     """Something to install or fix before Spark can run; the message says what."""
 
 
-# --- checks before anything starts -------------------------------------------------
+# --- checks before anything starts ----------------------------------------------------
 
 
 def java_major_version(java: str | None = None) -> int:
@@ -111,7 +112,7 @@ def check_input_paths(variables: Mapping[str, Any], project_vars: Mapping) -> No
                 raise SetupError(f"Input error: file {file} (var {name}) is empty.")
 
 
-# --- the DAG -------------------------------------------------------------------------
+# --- the DAG ----------------------------------------------------
 
 
 def load_manifest(target_path: str) -> dict:
@@ -185,7 +186,9 @@ def build_waves(manifest: Mapping) -> list[tuple[str, list[str]]]:
                 if uid in done or uid in ready:
                     continue
                 parents = [
-                    p for p in buildable[uid].get("depends_on", {}).get("nodes", []) if p in buildable
+                    p
+                    for p in buildable[uid].get("depends_on", {}).get("nodes", [])
+                    if p in buildable
                 ]
                 if all(p in done or p in ready for p in parents):
                     ready.append(uid)
@@ -268,7 +271,7 @@ def relation_name(node: Mapping) -> str:
     return f"{node['schema']}.{identifier}"
 
 
-# --- writing a model's result ------------------------------------------------------------
+# --- writing a model's result ----------------------------------------------------
 
 
 def to_spark_frame(result: Any, session: Any) -> Any:
@@ -295,13 +298,17 @@ def to_spark_frame(result: Any, session: Any) -> Any:
 def run_python_model(manifest: Mapping, uid: str, session: Any) -> int:
     """Run one Python model and write its table; returns the number of rows."""
     node = manifest["nodes"][uid]
-    path = Path(manifest["metadata"].get("project_root", ".")) / node["original_file_path"]
+    path = (
+        Path(manifest["metadata"].get("project_root", ".")) / node["original_file_path"]
+    )
     if not path.exists():
         path = Path(node["original_file_path"])
     spec = importlib.util.spec_from_file_location(f"dbt_model_{node['name']}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    frame = to_spark_frame(module.model(DbtStandIn(manifest, uid, session), session), session)
+    frame = to_spark_frame(
+        module.model(DbtStandIn(manifest, uid, session), session), session
+    )
     name = relation_name(node)
     session.sql(f"create schema if not exists {node['schema']}")
     session.sql(f"drop table if exists {name}")
@@ -309,7 +316,7 @@ def run_python_model(manifest: Mapping, uid: str, session: Any) -> int:
     return session.table(name).count()
 
 
-# --- dbt in this process ---------------------------------------------------------------
+# --- dbt in this process ----------------------------------------------------
 
 
 def dbt_invoke(args: list[str]) -> None:
@@ -331,7 +338,12 @@ def log(message: str, started: float) -> None:
     print(f"[spark_runner {time.monotonic() - started:7.1f}s] {message}", flush=True)
 
 
-def run(variables: str | None, target_path: str, fail_fast: bool = True) -> None:
+def run(
+    variables: str | None,
+    target_path: str,
+    fail_fast: bool = True,
+    with_tests: bool = True,
+) -> None:
     started = time.monotonic()
     check_spark_installed()
     log(f"Java {check_java()} found", started)
@@ -346,11 +358,16 @@ def run(variables: str | None, target_path: str, fail_fast: bool = True) -> None
     dbt_invoke(["parse", *args])
     manifest = load_manifest(target_path)
     waves = build_waves(manifest)
-    log(f"{len(waves)} waves: " + ", ".join(f"{k} x{len(v)}" for k, v in waves), started)
+    log(
+        f"{len(waves)} waves: " + ", ".join(f"{k} x{len(v)}" for k, v in waves), started
+    )
     session = None
     for kind, members in waves:
         if kind == "sql":
-            log(f"dbt build of {len(members)} models and seeds (and their tests)", started)
+            log(
+                f"dbt build of {len(members)} models and seeds (and their tests)",
+                started,
+            )
             dbt_invoke(
                 [
                     "build",
@@ -360,13 +377,16 @@ def run(variables: str | None, target_path: str, fail_fast: bool = True) -> None
                     "--indirect-selection",
                     "buildable",
                     *(["--fail-fast"] if fail_fast else []),
+                    *([] if with_tests else NO_TESTS),
                 ]
             )
             continue
         if session is None:
             from pyspark.sql import SparkSession
 
-            session = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+            session = (
+                SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+            )
         for uid in members:
             t0 = time.monotonic()
             rows = run_python_model(manifest, uid, session)
@@ -375,9 +395,10 @@ def run(variables: str | None, target_path: str, fail_fast: bool = True) -> None
                 f"in {time.monotonic() - t0:.1f}s",
                 started,
             )
-    names = [node["name"] for node in python_models(manifest).values()]
-    log("dbt test of the tests on the Python models", started)
-    dbt_invoke(["test", *args, "--select", *names])
+    if with_tests:
+        names = [node["name"] for node in python_models(manifest).values()]
+        log("dbt test of the tests on the Python models", started)
+        dbt_invoke(["test", *args, "--select", *names])
     log("done", started)
 
 
@@ -394,11 +415,23 @@ def main(argv: Iterable[str] | None = None) -> int:
         default=DEFAULT_TARGET_PATH,
         help=f"dbt target path of the Spark build (default {DEFAULT_TARGET_PATH})",
     )
+    parser.add_argument(
+        "--skip-tests",
+        action="store_true",
+        help="build models and seeds only (no data or unit tests)",
+    )
     options = parser.parse_args(list(argv) if argv is not None else None)
     os.environ.setdefault("DBT_PROFILES_DIR", os.getcwd())
     os.environ.setdefault("CUSTOMER_VALUE_PROJECT_DIR", os.getcwd())
+    # Spark's Python workers (mapInArrow) must import this package: same Python.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
-        run(options.vars, options.target_path, fail_fast=not options.keep_going)
+        run(
+            options.vars,
+            options.target_path,
+            fail_fast=not options.keep_going,
+            with_tests=not options.skip_tests,
+        )
     except SetupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
