@@ -34,7 +34,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-MONEY = re.compile(r"amount|revenue|monetary|spend|margin_total|_usd$")
+MONEY = re.compile(r"amount|revenue|monetary|_usd$")
+RATIO = re.compile(r"share|rate|correlation|percentile")
 MONEY_TOLERANCE = 1e-9
 FLOAT_TOLERANCE = 1e-6
 
@@ -76,7 +77,7 @@ def _kind(column: str, left: pd.Series, right: pd.Series) -> str:
         for s in (left, right)
     )
     floating = any(pd.api.types.is_float_dtype(s.dtype) for s in (left, right))
-    if decimal or (floating and MONEY.search(column)):
+    if decimal or (floating and MONEY.search(column) and not RATIO.search(column)):
         return "money"
     return "float" if floating else "exact"
 
@@ -87,7 +88,7 @@ def _normalised(series: pd.Series, kind: str) -> pd.Series:
     values = series.astype(object)
 
     def one(value):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             return None
         if isinstance(value, pd.Timestamp | np.datetime64):
             value = pd.Timestamp(value)
@@ -108,12 +109,21 @@ def _normalised(series: pd.Series, kind: str) -> pd.Series:
             return json.dumps([one(v) for v in value], default=str)
         return str(value)
 
-    return values.map(one)
+    return pd.Series([one(v) for v in values], index=series.index, dtype=object)
+
+
+def _missing(value) -> bool:
+    """None, NaN or pandas' NA (pandas may store None as NaN)."""
+    return (
+        value is None
+        or value is pd.NA
+        or (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def _sort_key(series: pd.Series, kind: str) -> pd.Series:
     if kind == "exact":
-        return series.map(lambda v: "" if v is None else f"{type(v).__name__}:{v}")
+        return series.map(lambda v: "" if _missing(v) else f"{type(v).__name__}:{v}")
     return series.map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
 
 
