@@ -18,7 +18,7 @@ DUCKDB_PATH ?= $(or $(CUSTOMER_VALUE_DUCKDB_PATH),customer_value.duckdb)
 EXPORT_DIR ?= exports/marts
 REPORT_DIR ?= reports
 
-.PHONY: help venv demo-data build test lint pytest dbt-test docs docs-smoke export report clean
+.PHONY: help venv venv-spark demo-data build build-spark test test-spark lint pytest dbt-test docs docs-smoke export report clean
 
 help:
 	@echo "make build      set up, generate the demo data and run dbt build (customer_value.duckdb)"
@@ -29,6 +29,8 @@ help:
 	@echo "make docs-smoke make docs, then open the site in headless Chromium and check it renders"
 	@echo "make export     export the marts to Parquet in $(EXPORT_DIR)/ (run by make build)"
 	@echo "make report     export, then draw the visual report: $(REPORT_DIR)/index.html"
+	@echo "make build-spark  set up with the Spark extras, build everything on local Spark (Java 17/21)"
+	@echo "make test-spark   build DuckDB and Spark on a small demo set and compare every public mart"
 	@echo "make clean      remove build outputs (keeps .venv and data)"
 
 venv: $(VENV)/.installed
@@ -40,6 +42,13 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --require-virtualenv --no-deps -e .
 	@touch $@
 
+# Optional Spark extras (dbt-spark, pyspark) on top of the pinned venv.
+venv-spark: $(VENV)/.installed-spark
+
+$(VENV)/.installed-spark: $(VENV)/.installed requirements-spark.txt
+	$(BIN)/python -m pip install --quiet --require-virtualenv -r requirements-spark.txt
+	@touch $@
+
 demo-data: $(DEMO_DIR)/orders.csv
 
 $(DEMO_DIR)/orders.csv: src/customer_value/demo_data.py | venv
@@ -49,6 +58,16 @@ $(DEMO_DIR)/orders.csv: src/customer_value/demo_data.py | venv
 build: venv demo-data
 	$(DBT) build
 	$(BIN)/python -m customer_value.exports --database $(DUCKDB_PATH) --out $(EXPORT_DIR)
+
+# The whole pipeline on a local Spark session (tables under target/spark/).
+build-spark: venv-spark demo-data
+	DBT_TARGET=spark $(BIN)/python -m customer_value.spark_runner
+
+# Parity of Spark with DuckDB on a small demo set (PARITY_CUSTOMERS customers).
+PARITY_CUSTOMERS ?= 300
+PARITY_ORDERS ?= 3000
+test-spark: venv-spark
+	$(BIN)/python -m customer_value.spark_parity --customers $(PARITY_CUSTOMERS) --orders $(PARITY_ORDERS)
 
 lint: venv
 	$(BIN)/ruff check .

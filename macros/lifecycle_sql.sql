@@ -7,7 +7,17 @@
 
 {#- Integer month index of a date: 0 = January 1970, 1 = February 1970, ... -#}
 {% macro lifecycle_month_index(date_expression) -%}
+  {{ return(adapter.dispatch('lifecycle_month_index', 'customer_value')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__lifecycle_month_index(date_expression) -%}
   {{ dbt.datediff("cast('1970-01-01' as date)", date_expression, 'month') }}
+{%- endmacro %}
+
+{#- dbt-spark's month datediff counts whole months between the days, not month
+    boundaries crossed: count calendar months directly. -#}
+{% macro spark__lifecycle_month_index(date_expression) -%}
+  ((year({{ date_expression }}) - 1970) * 12 + month({{ date_expression }}) - 1)
 {%- endmacro %}
 
 
@@ -34,5 +44,9 @@
 {%- endmacro %}
 
 {% macro duckdb__lifecycle_share(numerator, denominator) -%}
+  cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
+{%- endmacro %}
+
+{% macro spark__lifecycle_share(numerator, denominator) -%}
   cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
 {%- endmacro %}

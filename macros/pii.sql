@@ -38,6 +38,12 @@
   end
 {%- endmacro %}
 
+{% macro spark__hash_pii(expression) -%}
+  case when {{ expression }} is not null
+    then sha2({{ dbt.concat(["'" ~ pii_salt() ~ "|'", expression]) }}, 256)
+  end
+{%- endmacro %}
+
 
 {#- E-mail normal form: trimmed, lower case; blank becomes null. -#}
 {% macro normalize_email(column) -%}
@@ -48,13 +54,14 @@
 {#- Phone normal form: digits only, with a leading + for international numbers
     ('00' prefixes become '+'); blank or digit-free becomes null. -#}
 {% macro normalize_phone(column) -%}
+  {%- set digits = regexp_replace_all(column, '[^0-9]', '') -%}
   nullif(
     case
       when trim({{ column }}) like '+%'
-        then '+' || regexp_replace({{ column }}, '[^0-9]', '', 'g')
-      when regexp_replace({{ column }}, '[^0-9]', '', 'g') like '00%'
-        then '+' || substr(regexp_replace({{ column }}, '[^0-9]', '', 'g'), 3)
-      else regexp_replace({{ column }}, '[^0-9]', '', 'g')
+        then '+' || {{ digits }}
+      when {{ digits }} like '00%'
+        then '+' || substr({{ digits }}, 3)
+      else {{ digits }}
     end,
     ''
   )

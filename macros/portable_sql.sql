@@ -13,6 +13,12 @@
   cast(try_cast(trim({{ expression }}) as timestamptz) at time zone 'UTC' as timestamp)
 {%- endmacro %}
 
+{#- Spark reads offsets and zone names itself; the session time zone is UTC
+    (profiles.yml), so text without an offset is read as UTC. -#}
+{% macro spark__parse_timestamp_utc(expression) -%}
+  try_cast(trim({{ expression }}) as timestamp)
+{%- endmacro %}
+
 
 {#- A JSON object text of name -> value pairs, e.g. to keep a rejected raw row. -#}
 {% macro json_record(columns) -%}
@@ -25,6 +31,14 @@
     '{{ column }}', {{ column }}{{ ',' if not loop.last }}
     {%- endfor %}
   ) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{% macro spark__json_record(columns) -%}
+  to_json(named_struct(
+    {%- for column in columns %}
+    '{{ column }}', {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+  ), map('ignoreNullFields', 'false'))
 {%- endmacro %}
 
 
@@ -47,4 +61,48 @@
 
 {% macro default__try_cast_as(expression, data_type) -%}
   try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+
+
+{#- Every match of a regular expression replaced (not only the first). -#}
+{% macro regexp_replace_all(expression, pattern, replacement) -%}
+  {{ return(adapter.dispatch('regexp_replace_all', 'customer_value')(expression, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(expression, pattern, replacement) -%}
+  regexp_replace({{ expression }}, {{ regex_literal(pattern) }}, '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro spark__regexp_replace_all(expression, pattern, replacement) -%}
+  regexp_replace({{ expression }}, {{ regex_literal(pattern) }}, '{{ replacement }}')
+{%- endmacro %}
+
+
+{#- A regular expression as a SQL string literal. Spark reads backslash escapes
+    in literals, so there each backslash is doubled. -#}
+{% macro regex_literal(pattern) -%}
+  {{ return(adapter.dispatch('regex_literal', 'customer_value')(pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_literal(pattern) -%}
+  '{{ pattern }}'
+{%- endmacro %}
+
+{% macro spark__regex_literal(pattern) -%}
+  '{{ pattern | replace("\\", "\\\\") }}'
+{%- endmacro %}
+
+
+{#- True for NaN and infinite values of a floating-point expression (Spark
+    treats NaN as equal to itself, so x != x does not find it there). -#}
+{% macro is_not_finite(expression) -%}
+  {{ return(adapter.dispatch('is_not_finite', 'customer_value')(expression)) }}
+{%- endmacro %}
+
+{% macro default__is_not_finite(expression) -%}
+  ({{ expression }} != {{ expression }} or abs({{ expression }}) > 1e300)
+{%- endmacro %}
+
+{% macro spark__is_not_finite(expression) -%}
+  (isnan({{ expression }}) or abs({{ expression }}) > 1e300)
 {%- endmacro %}

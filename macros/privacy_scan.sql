@@ -26,6 +26,10 @@
   coalesce(regexp_matches({{ expression }}, '{{ personal_data_email_pattern() }}'), false)
 {%- endmacro %}
 
+{% macro spark__looks_like_email(expression) -%}
+  coalesce({{ expression }} rlike {{ regex_literal(personal_data_email_pattern()) }}, false)
+{%- endmacro %}
+
 
 {#- True when the text expression holds something shaped like a phone number. -#}
 {% macro looks_like_phone(expression) -%}
@@ -33,13 +37,12 @@
 {%- endmacro %}
 
 {% macro default__looks_like_phone(expression) -%}
-  {%- set without_dates = "regexp_replace(" ~ expression
-      ~ ", '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+)?', ' ', 'g')" -%}
+  {%- set without_dates = regexp_replace_all(expression, '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+)?', ' ') -%}
   {%- set international = '(^|[^0-9A-Za-z])\\+[0-9][0-9 ().-]{5,}[0-9]' -%}
   {%- set grouped = '(^|[^0-9A-Za-z.,+])(\\(?[0-9]{2,5}\\)?([ .-]\\(?[0-9]{2,5}\\)?){2,4}|[0-9]{3,5}[ -][0-9]{4})($|[^0-9A-Za-z.,])' -%}
   coalesce(
-    length(regexp_replace(regexp_extract({{ without_dates }}, '{{ international }}', 0), '[^0-9]', '', 'g')) >= 7
-    or length(regexp_replace(regexp_extract({{ without_dates }}, '{{ grouped }}', 0), '[^0-9]', '', 'g')) >= 7,
+    length({{ regexp_replace_all("regexp_extract(" ~ without_dates ~ ", " ~ regex_literal(international) ~ ", 0)", '[^0-9]', '') }}) >= 7
+    or length({{ regexp_replace_all("regexp_extract(" ~ without_dates ~ ", " ~ regex_literal(grouped) ~ ", 0)", '[^0-9]', '') }}) >= 7,
     false
   )
 {%- endmacro %}

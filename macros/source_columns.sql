@@ -13,13 +13,27 @@
   {%- if (relation | string).startswith('__dbt__cte__') -%}
     {{ return(source_columns_contract()) }}
   {%- endif -%}
-  {%- set described = run_query('describe select * from ' ~ relation) -%}
+  {%- set described = run_query(describe_query_sql('select * from ' ~ relation)) -%}
   {%- set columns = [] -%}
   {%- for row in described.rows -%}
     {%- do columns.append(row[0] | lower | trim) -%}
   {%- endfor -%}
   {{ return(columns) }}
 {% endmacro %}
+
+
+{#- A statement describing a query's columns: one row per column, name first. -#}
+{% macro describe_query_sql(query) -%}
+  {{ return(adapter.dispatch('describe_query_sql', 'customer_value')(query)) }}
+{%- endmacro %}
+
+{% macro default__describe_query_sql(query) -%}
+  describe {{ query }}
+{%- endmacro %}
+
+{% macro spark__describe_query_sql(query) -%}
+  describe query {{ query }}
+{%- endmacro %}
 
 
 {#- The column as text if the source has it, else a typed null. -#}

@@ -13,6 +13,11 @@
 #}
 
 {% macro validate_project_inputs() %}
+  {{ return(adapter.dispatch('validate_project_inputs', 'customer_value')()) }}
+{% endmacro %}
+
+
+{% macro default__validate_project_inputs() %}
   {%- if execute and flags.WHICH in ['run', 'build', 'test', 'compile', 'show'] -%}
     {%- do validate_input_file('orders_path', var('orders_path'), 'orders', required=true) -%}
     {%- do validate_input_file('customers_path', var('customers_path'), 'customers', required=false) -%}
@@ -348,8 +353,20 @@
   {%- endif -%}
 
   {%- set currency = var('reporting_currency') | string | upper | trim -%}
-  {%- set known = run_query("select count(*) from read_csv('seeds/currency_rates.csv', header = true, all_varchar = true) where upper(trim(currency_code)) = '" ~ currency ~ "'") -%}
+  {%- set known = run_query(seed_currency_count_sql(currency)) -%}
   {%- if known.rows[0][0] == 0 -%}
     {{ exceptions.raise_compiler_error("Variable error: reporting_currency = '" ~ currency ~ "' is not in seeds/currency_rates.csv. Add a row for it or choose a listed currency.") }}
   {%- endif -%}
 {% endmacro %}
+
+
+{#- How many rows of seeds/currency_rates.csv carry this currency code (read
+    from the file, before the seed is loaded). -#}
+{% macro seed_currency_count_sql(currency) -%}
+  {{ return(adapter.dispatch('seed_currency_count_sql', 'customer_value')(currency)) }}
+{%- endmacro %}
+
+{% macro default__seed_currency_count_sql(currency) -%}
+  select count(*) from read_csv('seeds/currency_rates.csv', header = true, all_varchar = true)
+  where upper(trim(currency_code)) = '{{ currency }}'
+{%- endmacro %}

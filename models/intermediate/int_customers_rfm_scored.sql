@@ -67,10 +67,10 @@ scored as (
         score_frequency > mean_frequency as is_frequency_high,
         score_monetary > mean_monetary as is_monetary_high,
         case when total_value > 0
-                then (cumulative_value_through_peers - peers_value) / total_value
+                then cast(cumulative_value_through_peers - peers_value as double) / total_value
         end as value_share_before,
         case when total_value > 0
-                then cumulative_value_through_peers / total_value
+                then cast(cumulative_value_through_peers as double) / total_value
         end as value_cumulative_share
     from ranked
 

@@ -34,8 +34,12 @@ final as (
         count(*) as frequency_orders,
         count(distinct ordered_date) as purchase_days,
         sum(amount_reporting) as monetary_total,
+        {#- through decimal(38, 10): a half cent rounds alike on every engine -#}
         cast(
-            avg(case when amount_reporting > 0 then amount_reporting end)
+            cast(
+                avg(case when amount_reporting > 0 then amount_reporting end)
+                as decimal(38, 10)
+            )
             as decimal(18, 2)
         ) as monetary_avg
         {%- for w in windows %}
@@ -46,9 +50,9 @@ final as (
                 as purchase_days_{{ w }}d,
             coalesce(sum(case when days_before_as_of < {{ w }} then amount_reporting end), 0)
                 as monetary_total_{{ w }}d,
-            cast(avg(case when days_before_as_of < {{ w }} and amount_reporting > 0
+            cast(cast(avg(case when days_before_as_of < {{ w }} and amount_reporting > 0
                     then amount_reporting
-            end) as decimal(18, 2)) as monetary_avg_{{ w }}d
+            end) as decimal(38, 10)) as decimal(18, 2)) as monetary_avg_{{ w }}d
     
         {%- endfor %}
     from purchases

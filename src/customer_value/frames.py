@@ -7,7 +7,7 @@ same model file runs on both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -39,3 +39,76 @@ def as_dates(values) -> pd.Series:
     if not isinstance(series.dtype, pd.ArrowDtype):
         series = pd.to_datetime(series)
     return series.astype(pd.ArrowDtype(pa.date32()))
+
+
+def is_spark(relation) -> bool:
+    """Whether ``relation`` is a Spark DataFrame (else a DuckDB relation)."""
+    return hasattr(relation, "toPandas") and hasattr(relation, "sparkSession")
+
+
+def to_arrow(
+    relation,
+    columns: Sequence[str] | None = None,
+    order_by: Sequence[str] | None = None,
+) -> pa.Table:
+    """The relation (optionally projected to ``columns`` and sorted by
+    ``order_by``) as an Arrow table, computed by the engine."""
+    if is_spark(relation):
+        if columns:
+            relation = relation.select(*columns)
+        if order_by:
+            relation = relation.orderBy(*order_by)
+        return relation.toArrow()
+    if columns:
+        relation = relation.project(", ".join(columns))
+    if order_by:
+        relation = relation.order(", ".join(order_by))
+    return relation.to_arrow_table()
+
+
+def map_batches(
+    relation,
+    function: Callable[[pa.RecordBatch], pa.RecordBatch],
+    batch_rows: int,
+):
+    """``function`` applied to every Arrow record batch of the relation.
+
+    DuckDB: a ``pyarrow.RecordBatchReader`` streamed in this process, at most
+    ``batch_rows`` rows at a time. Spark: a Spark DataFrame whose batches the
+    executors compute (``mapInArrow``), so the driver never holds the rows.
+    Either way memory stays bounded. Dictionary-encoded output columns become
+    plain strings on Spark.
+    """
+    if is_spark(relation):
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        empty = pa.RecordBatch.from_pylist([], relation.limit(0).toArrow().schema)
+        schema = _plain_schema(function(empty).schema)
+
+        def spark_batches(batches: Iterator[pa.RecordBatch]):
+            for batch in batches:
+                if batch.num_rows:
+                    yield function(batch).cast(schema)
+
+        return relation.mapInArrow(spark_batches, from_arrow_schema(schema))
+    reader = relation.to_arrow_reader(batch_rows)
+    schema = function(pa.RecordBatch.from_pylist([], reader.schema)).schema
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            if batch.num_rows:
+                yield function(batch)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with dictionary types replaced by their value types."""
+    return pa.schema(
+        [
+            field.with_type(field.type.value_type)
+            if pa.types.is_dictionary(field.type)
+            else field
+            for field in schema
+        ]
+    )

@@ -3,5 +3,5 @@
 select *
 from {{ model }}
 where {{ column_name }} is not null
-    and ({{ column_name }} != {{ column_name }} or abs({{ column_name }}) > 1e300)
+    and {{ is_not_finite(column_name) }}
 {% endtest %}

@@ -63,7 +63,7 @@ final as (
         bool_or(is_selected) as is_selected,
         count(*) as n_customers,
         avg(churn_probability) as mean_predicted_probability,
-        avg(case when churned then 1.0 else 0.0 end) as observed_churn_rate,
+        avg(cast(case when churned then 1 else 0 end as double)) as observed_churn_rate,
         min(churn_probability) as min_predicted_probability,
         max(churn_probability) as max_predicted_probability
     from binned

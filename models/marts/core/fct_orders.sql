@@ -29,11 +29,11 @@ final as (
         orders.amount_reporting,
         orders.discount_amount_reporting,
         analysis_dates.reporting_currency,
-        orders.purchase_sequence_number,
+        cast(orders.purchase_sequence_number as bigint) as purchase_sequence_number,
         orders.is_first_purchase,
         orders.previous_purchase_date,
-        orders.days_since_previous_purchase,
-        orders.days_before_as_of,
+        cast(orders.days_since_previous_purchase as bigint) as days_since_previous_purchase,
+        cast(orders.days_before_as_of as bigint) as days_before_as_of,
         orders.as_of_date
     from orders
     cross join analysis_dates

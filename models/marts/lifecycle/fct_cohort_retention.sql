@@ -121,7 +121,8 @@ final as (
         {{ lifecycle_share('cumulated.repeat_customers', 'cumulated.cohort_customers') }} as repeat_share,
         cumulated.revenue,
         cumulated.cumulative_revenue,
-        cumulated.cumulative_revenue / cumulated.cohort_customers as cumulative_revenue_per_customer,
+        cast(cumulated.cumulative_revenue as double) / cumulated.cohort_customers
+            as cumulative_revenue_per_customer,
         cumulated.customers_lapsed,
         cohort_totals.cohort_churned_customers,
         cumulated.churned_customers_lapsed,

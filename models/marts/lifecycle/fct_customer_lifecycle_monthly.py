@@ -2,10 +2,13 @@
 
 Streams the snapshot features batch by batch through the same rules as
 fct_customer_lifecycle (customer_value.lifecycle.assign_stages), so memory stays
-bounded at any number of customers.
+bounded at any number of customers (on Spark the executors run the batches).
 """
 
+from functools import partial
+
 from customer_value import lifecycle
+from customer_value.frames import map_batches
 
 BATCH_ROWS = 1_000_000
 
@@ -15,5 +18,8 @@ def model(dbt, session):
     thresholds = lifecycle.LifecycleThresholds.from_mapping(
         dbt.config.meta_get("lifecycle_thresholds")
     )
-    snapshots = dbt.ref("int_customer_months_snapshotted").to_arrow_reader(BATCH_ROWS)
-    return lifecycle.monthly_stages_reader(snapshots, thresholds)
+    return map_batches(
+        dbt.ref("int_customer_months_snapshotted"),
+        partial(lifecycle.monthly_stages, thresholds=thresholds),
+        BATCH_ROWS,
+    )

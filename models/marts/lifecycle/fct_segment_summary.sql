@@ -41,7 +41,7 @@ final as (
         customers_with_churn_warning,
         revenue,
         {{ lifecycle_share('revenue', 'sum(revenue) over ()') }} as share_of_revenue,
-        cast(avg_monetary_total as decimal(18, 2)) as avg_monetary_total,
+        cast(cast(avg_monetary_total as decimal(38, 10)) as decimal(18, 2)) as avg_monetary_total,
         cast(total_clv as decimal(38, 6)) as total_clv,
         cast(total_clv / nullif(customers_with_clv, 0) as decimal(38, 6)) as avg_clv
     from summarized

@@ -91,11 +91,12 @@ amounted as (
         {#- a finite number (x - x = 0 is false for NaN and infinity) -#}
         coalesce(amount_number - amount_number = 0, false) as is_amount_number,
         coalesce(discount_number - discount_number = 0, false) as is_discount_number,
+        {#- rounded as a decimal: engines round a double's half cent differently -#}
         case when abs(amount_reporting_number) < 1e15 then
-                cast(round(amount_reporting_number, 2) as decimal(18, 2))
+                cast(round(cast(amount_reporting_number as decimal(38, 10)), 2) as decimal(18, 2))
         end as amount_reporting,
         case when abs(discount_reporting_number) < 1e15 then
-                cast(round(discount_reporting_number, 2) as decimal(18, 2))
+                cast(round(cast(discount_reporting_number as decimal(38, 10)), 2) as decimal(18, 2))
         end as discount_amount_reporting
     from converted
 
