@@ -52,3 +52,18 @@
 {% macro default__try_cast_as(expression, data_type) -%}
   try_cast({{ expression }} as {{ data_type }})
 {%- endmacro %}
+
+
+{#- Keyword that has a CTE read by several branches recomputed in each rather than
+    held in memory as a whole (DuckDB materialises such CTEs by default; a parse
+    of millions of wide rows would then sit in memory). Empty where unsupported. -#}
+{% macro cte_not_materialized() -%}
+  {{ return(adapter.dispatch('cte_not_materialized', 'customer_value')()) }}
+{%- endmacro %}
+
+{% macro default__cte_not_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__cte_not_materialized() -%}
+  not materialized
+{%- endmacro %}

@@ -12,7 +12,7 @@
 
 with
 
-raw_text as (
+raw_text as {{ cte_not_materialized() }} (
 
     select * from {{ ref('base_shop__orders') }}
 
@@ -101,7 +101,7 @@ amounted as (
 
 ),
 
-checked as (
+checked as {{ cte_not_materialized() }} (
 
     select
         amounted.*,
