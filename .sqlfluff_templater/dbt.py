@@ -16,6 +16,10 @@ def type_string() -> str:
     return "varchar"
 
 
+def type_bigint() -> str:
+    return "bigint"
+
+
 def concat(fields: list[str]) -> str:
     return " || ".join(fields)
 

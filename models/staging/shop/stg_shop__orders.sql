@@ -19,7 +19,13 @@ final as (
         order_status,
         is_purchase,
         currency_code,
-        cast(amount_parsed as decimal(18, 2)) as amount,
+        {#- through decimal(18, 4) first when it fits: the same value, rounded the same
+            way, but the narrowing from decimal(38, 4) runs on 64-bit integers -#}
+        case
+            when abs(amount_parsed) < 100000000000000
+                then cast(cast(amount_parsed as decimal(18, 4)) as decimal(18, 2))
+            else cast(amount_parsed as decimal(18, 2))
+        end as amount,
         amount_reporting,
         discount_amount_reporting,
         source_file

@@ -12,7 +12,7 @@
 
 with
 
-raw_text as (
+raw_text as {{ cte_not_materialized() }} (
 
     select * from {{ ref('base_shop__orders') }}
 
@@ -102,7 +102,7 @@ amounted as (
 
 ),
 
-checked as (
+checked as {{ cte_not_materialized() }} (
 
     select
         amounted.*,
@@ -135,7 +135,43 @@ checked as (
 
 ),
 
-versioned as (
+order_ids_repeated as (
+
+    {#- order ids on more than one raw row (a missing id counts as one id). Only
+        their rows can have another version or an exact copy; every other row is
+        its own version and its own only copy, so the window functions below run
+        on these few rows instead of on every row. -#}
+    select nullif(trim(order_id_raw), '') as repeated_order_id
+    from raw_text
+    group by nullif(trim(order_id_raw), '')
+    having count(*) > 1
+
+),
+
+versioned_single as (
+
+    select
+        checked.*,
+        case when checked.validation_failure is null then cast(1 as {{ dbt.type_bigint() }}) end as version_rank,
+        cast(1 as {{ dbt.type_bigint() }}) as copy_number
+    from checked
+    left join order_ids_repeated
+        on checked.order_id = order_ids_repeated.repeated_order_id
+    where checked.order_id is not null and order_ids_repeated.repeated_order_id is null
+
+),
+
+rows_repeated as (
+
+    select checked.*
+    from checked
+    left join order_ids_repeated
+        on checked.order_id = order_ids_repeated.repeated_order_id
+    where checked.order_id is null or order_ids_repeated.repeated_order_id is not null
+
+),
+
+versioned_repeated as (
 
     {#- Among valid rows of one order_id, each distinct set of values is a
         version. The kept version prefers the later lifecycle state (refunded /
@@ -143,7 +179,7 @@ versioned as (
         then the larger amount, then the values themselves: a total order, so
         the choice never depends on file or row order. -#}
     select
-        checked.*,
+        *,
         case when validation_failure is null then
                 dense_rank() over (
                     partition by validation_failure is null, order_id
@@ -170,7 +206,15 @@ versioned as (
                 validation_failure
             order by source_file, ordered_at_raw, amount_raw, currency_raw, status_raw
         ) as copy_number
-    from checked
+    from rows_repeated
+
+),
+
+versioned as (
+
+    select * from versioned_single
+    union all
+    select * from versioned_repeated
 
 ),
 

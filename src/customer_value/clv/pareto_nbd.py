@@ -119,11 +119,19 @@ def pareto_nbd_log_likelihood(
 
 
 class _Objective:
-    """Mean negative log-likelihood on compressed data.
+    """Mean negative log-likelihood and its gradient on compressed data.
 
     ``J`` is evaluated once per distinct ``(x, tau)`` pair over
-    ``tau in {t_x, T}``; the gradient is by central differences.
+    ``tau in {t_x, T}``. With ``a = r + x`` and ``b = s + 1`` the exponents of
+    ``J``, its derivatives in ``alpha`` and ``beta`` are tail integrals of the
+    same family, ``dJ/dalpha = -a J(a+1, b)`` and ``dJ/dbeta = -b J(a, b+1)``;
+    its derivatives in ``r`` and ``s`` (log-weighted integrals without a closed
+    form) are central differences of ``log J`` on the distinct pairs only. Every
+    other term of the gradient is analytic.
     """
+
+    #: Step of the central differences of ``log J`` in ``log r`` and ``log s``.
+    STEP = 1e-5
 
     def __init__(self, x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray):
         n = x.size
@@ -136,29 +144,98 @@ class _Objective:
         self.total = float(w.sum())
         self.w, self.x, self.T = w, x, T
 
+    def _log_j(self, r: float, alpha: float, s: float, beta: float) -> FloatArray:
+        return _log_tail_integral(r, alpha, s, beta, self.px, self.ptau)
+
+    def _mean_nll(
+        self, r: float, alpha: float, s: float, beta: float, log_j: FloatArray
+    ) -> tuple[float, FloatArray, FloatArray]:
+        alive, dead = _likelihood_terms(
+            r, alpha, s, beta, self.x, self.T, log_j[self.inv_tx], log_j[self.inv_T]
+        )
+        ll = (
+            self.wx_by_x @ (special.gammaln(r + self.ux) - special.gammaln(r))
+            + self.total * (r * np.log(alpha) + s * np.log(beta))
+            + dot(self.w, np.logaddexp(alive, dead))
+        )
+        value = -float(ll) / self.total if np.isfinite(ll) else np.inf
+        return value, alive, dead
+
     def value(self, theta: FloatArray) -> float:
         r, alpha, s, beta = np.exp(theta)
         with np.errstate(all="ignore"):
-            log_j = _log_tail_integral(r, alpha, s, beta, self.px, self.ptau)
-            alive, dead = _likelihood_terms(
-                r,
-                alpha,
-                s,
-                beta,
-                self.x,
-                self.T,
-                log_j[self.inv_tx],
-                log_j[self.inv_T],
-            )
-            ll = (
-                self.wx_by_x @ (special.gammaln(r + self.ux) - special.gammaln(r))
-                + self.total * (r * np.log(alpha) + s * np.log(beta))
-                + dot(self.w, np.logaddexp(alive, dead))
-            )
-        return -float(ll) / self.total if np.isfinite(ll) else np.inf
+            return self._mean_nll(r, alpha, s, beta, self._log_j(r, alpha, s, beta))[0]
 
     def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
-        return self.value(theta), central_gradient(self.value, theta)
+        r, alpha, s, beta = np.exp(theta)
+        h = self.STEP
+        up, down = np.exp(h), np.exp(-h)
+        x, T = self.x, self.T
+        with np.errstate(all="ignore"):
+            log_j = self._log_j(r, alpha, s, beta)
+            value, alive, dead = self._mean_nll(r, alpha, s, beta, log_j)
+            if not np.isfinite(value):
+                return np.inf, np.zeros_like(theta)
+            # derivatives of log J on the distinct pairs, per log-parameter
+            a_pair = r + self.px
+            log_j_r = (
+                self._log_j(r * up, alpha, s, beta),
+                self._log_j(r * down, alpha, s, beta),
+            )
+            log_j_s = (
+                self._log_j(r, alpha, s * up, beta),
+                self._log_j(r, alpha, s * down, beta),
+            )
+            dlj = (
+                (log_j_r[0] - log_j_r[1]) / (2.0 * h),
+                -alpha
+                * a_pair
+                * np.exp(
+                    _log_tail_integral(r, alpha, s, beta, self.px + 1.0, self.ptau)
+                    - log_j
+                ),
+                (log_j_s[0] - log_j_s[1]) / (2.0 * h),
+                -beta
+                * (s + 1.0)
+                * np.exp(self._log_j(r, alpha, s + 1.0, beta) - log_j),
+            )
+            # d log(J(t_x) - J(T)) = (dlog J(t_x) - q dlog J(T)) / (1 - q),
+            # q = J(T) / J(t_x); the dead term's share of the likelihood is pi
+            log_q = np.minimum(log_j[self.inv_T] - log_j[self.inv_tx], 0.0)
+            q = np.exp(log_q)
+            one_minus_q = -np.expm1(log_q)
+            pi = special.expit(dead - alive)
+            has_dead = pi > 0.0
+            safe = np.where(has_dead, one_minus_q, 1.0)
+            log_T_alpha = np.log(alpha + T)
+            log_T_beta = np.log(beta + T)
+            d_alive = (
+                -r * log_T_alpha,
+                -alpha * (r + x) / (alpha + T),
+                -s * log_T_beta,
+                -beta * s / (beta + T),
+            )
+            grad = np.empty(4)
+            for k in range(4):
+                d_dead = np.where(
+                    has_dead,
+                    (dlj[k][self.inv_tx] - q * dlj[k][self.inv_T]) / safe,
+                    0.0,
+                )
+                if k == 2:
+                    d_dead = d_dead + 1.0  # d log(s) / d log(s)
+                mix = d_alive[k] + pi * (d_dead - d_alive[k])
+                grad[k] = dot(self.w, mix)
+            psi = special.digamma
+            grad[0] += r * (
+                self.wx_by_x @ (psi(r + self.ux) - psi(r)) + self.total * np.log(alpha)
+            )
+            grad[1] += self.total * r
+            grad[2] += s * self.total * np.log(beta)
+            grad[3] += self.total * s
+        if not np.all(np.isfinite(grad)):
+            return value, central_gradient(self.value, theta)
+        return value, -grad / self.total
 
 
 def fit_pareto_nbd(
