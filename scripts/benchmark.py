@@ -243,12 +243,20 @@ def main() -> int:
     parser.add_argument(
         "--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000]
     )
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="directory for the generated data and builds (created when missing;"
+        " default: the system's temporary directory)",
+    )
     parser.add_argument(
         "--no-write", action="store_true", help="do not append to BENCHMARKS.md"
     )
     args = parser.parse_args()
     command = "python scripts/benchmark.py " + " ".join(sys.argv[1:])
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         results = [benchmark_size(n, Path(tmp)) for n in sorted(args.sizes)]
     report = render(results, command.strip())
