@@ -61,3 +61,18 @@ def run_dbt(args: list[str], workdir: Path, variables: dict | None = None) -> Db
     return DbtResult(
         completed.returncode, completed.stdout + completed.stderr, database
     )
+
+
+def write_demo_data(directory: Path, customers: int, orders: int, seed: int) -> None:
+    """Generate a small demo data set (CSV) into ``directory`` with the
+    project's generator, as `make demo-data` does."""
+    subprocess.run(
+        [
+            sys.executable,
+            *("-m", "customer_value.demo_data"),
+            *("--customers", str(customers), "--orders", str(orders)),
+            *("--seed", str(seed), "--out", str(directory), "--format", "csv"),
+        ],
+        check=True,
+        capture_output=True,
+    )

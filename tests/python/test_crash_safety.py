@@ -25,34 +25,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_helpers import DBT, PROJECT_DIR, run_dbt
+from dbt_helpers import DBT, PROJECT_DIR, run_dbt, write_demo_data
 from test_reproducibility import content_hashes, hash_relations, mart_names
 
 BUILD = ["build", "--resource-type", "seed", "--resource-type", "model"]
 EXPORT_SCRIPT = PROJECT_DIR / "scripts" / "export_marts.py"
 MODEL_EVENT = re.compile(r"(START|OK created) (?:sql|python) \w+ model \w+\.(\w+)")
-
-
-def _demo_data(directory: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "customer_value.demo_data",
-            "--customers",
-            "300",
-            "--orders",
-            "3000",
-            "--seed",
-            "3",
-            "--out",
-            str(directory),
-            "--format",
-            "csv",
-        ],
-        check=True,
-        capture_output=True,
-    )
 
 
 def _start(command: list[str], env_database: Path) -> subprocess.Popen:
@@ -118,7 +96,7 @@ def _exported(completed: subprocess.CompletedProcess) -> None:
 @pytest.fixture(scope="module")
 def crash(tmp_path_factory) -> dict:
     base = tmp_path_factory.mktemp("crash")
-    _demo_data(base / "data")
+    write_demo_data(base / "data", customers=300, orders=3000, seed=3)
     variables = {
         "orders_path": str(base / "data" / "orders.csv"),
         "customers_path": str(base / "data" / "customers.csv"),

@@ -18,13 +18,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_helpers import DbtResult, run_dbt
+from dbt_helpers import DbtResult, run_dbt, write_demo_data
 
 CLEAR_TEXT_RELATIONS = {"base_shop__customers"}
 DEVELOPMENT_SALT = "customer-value-development-salt"
@@ -38,25 +36,7 @@ def _planted_inputs(directory: Path) -> dict[str, list[str]]:
     phone digits of each customer, and markers that every planted extra value
     carries ("planted" in names and addresses, the planted mobile numbers'
     prefix as written and as digits)."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "customer_value.demo_data",
-            "--customers",
-            "200",
-            "--orders",
-            "2000",
-            "--seed",
-            "5",
-            "--out",
-            str(directory),
-            "--format",
-            "csv",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    write_demo_data(directory, customers=200, orders=2000, seed=5)
     with open(directory / "customers.csv", newline="", encoding="utf-8") as handle:
         customers = list(csv.DictReader(handle))
     emails, phones = [], []

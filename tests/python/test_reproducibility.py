@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_helpers import DbtResult, run_dbt
+from dbt_helpers import DbtResult, run_dbt, write_demo_data
 
 AS_OF = "2025-06-30"
 # seeds and models, no tests: this module is about the content of the marts
@@ -90,35 +88,13 @@ def content_hashes(database: Path, tables: list[str]) -> dict[str, tuple[int, st
         return hash_relations(con, tables)
 
 
-def _demo_data(directory: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "customer_value.demo_data",
-            "--customers",
-            "300",
-            "--orders",
-            "3000",
-            "--seed",
-            "11",
-            "--out",
-            str(directory),
-            "--format",
-            "csv",
-        ],
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> dict[str, DbtResult]:
     """Two builds of one input (at the same time, into two warehouses), then
     a third after appending LATER_ORDERS to that same input file."""
     base = tmp_path_factory.mktemp("reproducibility")
     data = base / "data"
-    _demo_data(data)
+    write_demo_data(data, customers=300, orders=3000, seed=11)
     variables = {
         "orders_path": str(data / "orders.csv"),
         "customers_path": str(data / "customers.csv"),

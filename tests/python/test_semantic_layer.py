@@ -17,8 +17,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from dbt_helpers import PROJECT_DIR, write_demo_data
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PROJECT_ENTRIES = (
     "dbt_project.yml",
@@ -68,15 +68,7 @@ def demo_build() -> DemoBuild:
     for entry in PROJECT_ENTRIES:
         (project / entry).symlink_to(PROJECT_DIR / entry)
     data = root / "data"
-    subprocess.run(
-        [
-            sys.executable,
-            *("-m", "customer_value.demo_data", "--customers", "400"),
-            *("--orders", "4000", "--seed", "7", "--out", str(data)),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    write_demo_data(data, customers=400, orders=4000, seed=7)
     database = root / "warehouse.duckdb"
     env = dict(os.environ)
     env.update(
