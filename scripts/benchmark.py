@@ -9,12 +9,17 @@ For each size (orders; customers = orders / 10) it
    script (scripts/benchmark_baseline.sql) computing the same staging and RFM
    outputs directly, and the reference CLV library (lifetimes) fitting BG/NBD
    + Gamma-Gamma on the same calibration summary vs this project's engine;
-4. prints a table with the ratios project / baseline and appends the results
+4. with --daily, measures a daily run with `incremental_staging: true`: the
+   same orders as two files (all days but the last, then the last day as a file
+   of its own); the parsed rows of the first file are kept from an earlier run,
+   and the timed `dbt build` parses only the new file;
+5. prints a table with the ratios project / baseline and appends the results
    to BENCHMARKS.md with the date, the machine and the command.
 
 Usage:
     python scripts/benchmark.py                      # 100k, 1M and 10M orders
     python scripts/benchmark.py --sizes 100000 1000000 --no-write
+    python scripts/benchmark.py --sizes 10000000 --daily  # also a daily incremental run
 """
 
 from __future__ import annotations
@@ -73,7 +78,95 @@ def machine() -> str:
     )
 
 
-def benchmark_size(n_orders: int, workdir: Path) -> dict:
+def dbt_build_timed(
+    variables: dict,
+    database: Path,
+    target: Path,
+    workdir: Path,
+    select: list[str] | None = None,
+) -> tuple[float, float, dict]:
+    """Run `dbt build` (or `dbt run --select ...`) into ``database``; return wall
+    seconds, peak RSS in MB and the execution time of each model and test."""
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(PROJECT),
+        CUSTOMER_VALUE_DUCKDB_PATH=str(database),
+        PII_HASH_SALT=env.get("PII_HASH_SALT", "benchmark-salt"),
+    )
+    command = ["run", "--select", *select] if select else ["build"]
+    wall, rss = run_measured(
+        [
+            str(BIN / "dbt"),
+            *command,
+            "--vars",
+            json.dumps(variables),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(workdir / "logs"),
+        ],
+        env,
+    )
+    results = json.loads((target / "run_results.json").read_text())
+    times = {r["unique_id"]: r["execution_time"] for r in results["results"]}
+    return wall, rss, times
+
+
+def model_seconds(times: dict) -> dict[str, float]:
+    return {
+        uid.split(".")[-1]: secs
+        for uid, secs in times.items()
+        if uid.startswith(("model.", "seed."))
+    }
+
+
+def benchmark_daily(n_orders: int, data: Path, workdir: Path) -> dict:
+    """A daily run with incremental staging: yesterday's state holds the parsed
+    rows of every day but the last; the run adds the last day as a new file."""
+    deliveries = workdir / f"deliveries_{n_orders}"
+    deliveries.mkdir()
+    last_day_file = workdir / "orders_last_day.parquet"
+    import duckdb  # the project's pinned DuckDB; only needed here
+
+    with duckdb.connect() as con:
+        orders = f"read_parquet('{data / 'orders.parquet'}')"
+        day = "left(cast(ordered_at as varchar), 10)"
+        (last_day,) = con.sql(f"select max({day}) from {orders}").fetchone()
+        con.execute(
+            f"copy (select * from {orders} where {day} <> '{last_day}')"
+            f" to '{deliveries / 'orders_history.parquet'}'"
+        )
+        con.execute(
+            f"copy (select * from {orders} where {day} = '{last_day}')"
+            f" to '{last_day_file}'"
+        )
+    variables = {
+        "orders_path": str(deliveries / "*.parquet"),
+        "customers_path": str(data / "customers.parquet"),
+        "incremental_staging": True,
+    }
+    database = workdir / f"daily_{n_orders}.duckdb"
+    log("daily run: yesterday's parsed rows (every day but the last)")
+    setup_wall, _, _ = dbt_build_timed(
+        variables,
+        database,
+        workdir / f"target_setup_{n_orders}",
+        workdir,
+        ["+base_shop__orders_typed"],
+    )
+    last_day_file.rename(deliveries / "orders_last_day.parquet")
+    log("daily run: dbt build with the last day added as a new file")
+    wall, _, times = dbt_build_timed(
+        variables, database, workdir / f"target_daily_{n_orders}", workdir
+    )
+    return {
+        "daily_setup_s": setup_wall,
+        "daily_build_s": wall,
+        "daily_model_times": model_seconds(times),
+    }
+
+
+def benchmark_size(n_orders: int, workdir: Path, daily: bool = False) -> dict:
     n_customers = max(n_orders // 10, 100)
     data = workdir / f"data_{n_orders}"
     log(f"size {n_orders:,} orders / {n_customers:,} customers: generating data")
@@ -93,43 +186,17 @@ def benchmark_size(n_orders: int, workdir: Path) -> dict:
         ]
     )
     database = workdir / f"build_{n_orders}.duckdb"
-    target = workdir / f"target_{n_orders}"
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(PROJECT),
-        CUSTOMER_VALUE_DUCKDB_PATH=str(database),
-        PII_HASH_SALT=env.get("PII_HASH_SALT", "benchmark-salt"),
-    )
-    variables = json.dumps(
-        {
-            "orders_path": str(data / "orders.parquet"),
-            "customers_path": str(data / "customers.parquet"),
-        }
-    )
-    log("dbt build")
-    build_wall, build_rss = run_measured(
-        [
-            str(BIN / "dbt"),
-            "build",
-            "--vars",
-            variables,
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(workdir / "logs"),
-        ],
-        env,
-    )
-    results = json.loads((target / "run_results.json").read_text())
-    model_times = {
-        r["unique_id"].split(".")[-1]: r["execution_time"]
-        for r in results["results"]
-        if r["unique_id"].startswith(("model.", "seed."))
+    variables = {
+        "orders_path": str(data / "orders.parquet"),
+        "customers_path": str(data / "customers.parquet"),
     }
+    log("dbt build")
+    build_wall, build_rss, times = dbt_build_timed(
+        variables, database, workdir / f"target_{n_orders}", workdir
+    )
+    model_times = model_seconds(times)
     test_time = sum(
-        r["execution_time"]
-        for r in results["results"]
-        if r["unique_id"].startswith(("test.", "unit_test."))
+        secs for uid, secs in times.items() if uid.startswith(("test.", "unit_test."))
     )
 
     log("baseline: hand-written DuckDB SQL")
@@ -153,6 +220,7 @@ def benchmark_size(n_orders: int, workdir: Path) -> dict:
     )
     staging_rfm = [
         "base_shop__orders",
+        "base_shop__orders_typed",
         "base_shop__customers",
         "stg_shop__orders_parsed",
         "stg_shop__customers_parsed",
@@ -184,7 +252,9 @@ def benchmark_size(n_orders: int, workdir: Path) -> dict:
         .stdout.strip()
         .splitlines()[-1]
     )
+    daily_results = benchmark_daily(n_orders, data, workdir) if daily else {}
     return {
+        **daily_results,
         "orders": n_orders,
         "customers": n_customers,
         "generate_s": gen_wall,
@@ -224,6 +294,27 @@ def render(results: list[dict], command: str) -> str:
             f"| {r['clv_project_s']:.2f} | {r['clv_reference_s']:.2f} "
             f"| {r['clv_reference_s'] / r['clv_project_s']:.1f}x |"
         )
+    daily = [r for r in results if "daily_build_s" in r]
+    if daily:
+        lines += [
+            "",
+            "Daily run with `incremental_staging: true` (the last day's orders arrive"
+            " as a new file; every other file's parsed rows are kept): full `dbt build`"
+            " from scratch vs the daily `dbt build`.",
+            "",
+            "| orders | full build s | daily build s | saved | parse s, full"
+            " | parse s, daily |",
+            "|---|---|---|---|---|---|",
+        ]
+        parse = ("base_shop__orders_typed", "stg_shop__orders_parsed")
+        for r in daily:
+            full_parse = sum(r["model_times"].get(name, 0.0) for name in parse)
+            daily_parse = sum(r["daily_model_times"].get(name, 0.0) for name in parse)
+            lines.append(
+                f"| {r['orders']:,} | {r['build_s']:.1f} | {r['daily_build_s']:.1f} "
+                f"| {1 - r['daily_build_s'] / r['build_s']:.0%} | {full_parse:.1f} "
+                f"| {daily_parse:.1f} |"
+            )
     notes = [r["clv_reference_note"] for r in results if r["clv_reference_note"]]
     for note in notes:
         lines.append(f"\n{note}")
@@ -253,12 +344,17 @@ def main() -> int:
     parser.add_argument(
         "--no-write", action="store_true", help="do not append to BENCHMARKS.md"
     )
+    parser.add_argument(
+        "--daily",
+        action="store_true",
+        help="also time a daily run with incremental staging (2 more builds a size)",
+    )
     args = parser.parse_args()
     command = "python scripts/benchmark.py " + " ".join(sys.argv[1:])
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        results = [benchmark_size(n, Path(tmp)) for n in sorted(args.sizes)]
+        results = [benchmark_size(n, Path(tmp), args.daily) for n in sorted(args.sizes)]
     report = render(results, command.strip())
     print()
     print(report)

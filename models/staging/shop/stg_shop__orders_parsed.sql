@@ -12,9 +12,9 @@
 
 with
 
-raw_text as {{ cte_not_materialized() }} (
+typed as {{ cte_not_materialized() }} (
 
-    select * from {{ ref('base_shop__orders') }}
+    select * from {{ ref('base_shop__orders_typed') }}
 
 ),
 
@@ -41,21 +41,25 @@ reporting_rate as (
 parsed as (
 
     select
-        raw_text.*,
-        nullif(trim(order_id_raw), '') as order_id,
-        nullif(trim(customer_id_raw), '') as customer_id,
-        {{ parse_timestamp_utc('ordered_at_raw') }} as ordered_at,
-        {{ try_cast_as('trim(amount_raw)', 'decimal(38, 4)') }} as amount_parsed,
-        {#- as a double too: tells a number too large for the decimal from text -#}
-        {{ try_cast_as('trim(amount_raw)', 'double') }} as amount_number,
-        coalesce(
-            nullif(upper(trim(currency_raw)), ''), '{{ reporting_currency }}'
-        ) as currency_code,
-        coalesce(nullif(lower(trim(status_raw)), ''), 'completed') as raw_status,
-        {{ try_cast_as('trim(discount_amount_raw)', 'decimal(38, 4)') }}
-            as discount_parsed,
-        {{ try_cast_as('trim(discount_amount_raw)', 'double') }} as discount_number
-    from raw_text
+        source_file,
+        order_id_raw,
+        customer_id_raw,
+        ordered_at_raw,
+        amount_raw,
+        currency_raw,
+        status_raw,
+        discount_amount_raw,
+        raw_row_hash,
+        order_id,
+        customer_id,
+        ordered_at,
+        amount_parsed,
+        amount_number,
+        coalesce(currency_code_read, '{{ reporting_currency }}') as currency_code,
+        raw_status,
+        discount_parsed,
+        discount_number
+    from typed
 
 ),
 
@@ -141,9 +145,9 @@ order_ids_repeated as (
         their rows can have another version or an exact copy; every other row is
         its own version and its own only copy, so the window functions below run
         on these few rows instead of on every row. -#}
-    select nullif(trim(order_id_raw), '') as repeated_order_id
-    from raw_text
-    group by nullif(trim(order_id_raw), '')
+    select order_id as repeated_order_id
+    from typed
+    group by order_id
     having count(*) > 1
 
 ),
@@ -221,8 +225,11 @@ versioned as (
 final as (
 
     select
-        {{ row_key(['source_file', 'order_id_raw', 'customer_id_raw', 'ordered_at_raw', 'amount_raw',
-                    'currency_raw', 'status_raw', 'discount_amount_raw', 'copy_number']) }} as raw_row_key,
+        {#- the raw row's hash; a further copy of the same raw row adds its number #}
+        case
+            when copy_number = 1 then raw_row_hash
+            else {{ row_key(['raw_row_hash', 'copy_number']) }}
+        end as raw_row_key,
         *,
         case
             when validation_failure is not null then 'rejected'

@@ -1,0 +1,78 @@
+{#- Incremental staging (variable `incremental_staging`): the row-level parse
+    of the raw files is kept per file and redone only for files that are new or
+    changed. A file's version is its path, size in bytes and modification time,
+    as the file system reports them (DuckDB's read_blob, which reads no content
+    when only these are selected). -#}
+
+{% macro incremental_staging_enabled() -%}
+  {%- set enabled = var('incremental_staging') -%}
+  {%- if enabled not in [true, false] -%}
+    {{ exceptions.raise_compiler_error(
+        "Variable incremental_staging must be true or false, got '" ~ enabled ~ "'.") }}
+  {%- endif -%}
+  {%- if enabled and target.type != 'duckdb' -%}
+    {{ exceptions.raise_compiler_error(
+        "Variable incremental_staging: true is available on DuckDB only (this target is "
+        ~ target.type ~ "); set it to false.") }}
+  {%- endif -%}
+  {{ return(enabled) }}
+{%- endmacro %}
+
+
+{#- One row per file matching the glob: file_path, file_bytes, file_modified_at. -#}
+{% macro source_file_versions(path) -%}
+  (select filename as file_path, size as file_bytes, last_modified as file_modified_at
+   from read_blob('{{ path | trim | replace("'", "''") }}'))
+{%- endmacro %}
+
+
+{#- The files matching the glob that `relation` does not hold in their current
+    version (new, changed, or never loaded), as a list of paths. -#}
+{% macro source_files_to_load(path, relation) -%}
+  {%- if not execute -%}
+    {{ return([]) }}
+  {%- endif -%}
+  {%- set query -%}
+    with
+
+    loaded as (
+        select distinct source_file, source_file_bytes, source_file_modified_at
+        from {{ relation }}
+    )
+
+    select files.file_path
+    from {{ source_file_versions(path) }} as files
+    left join loaded
+        on
+            files.file_path = loaded.source_file
+            and files.file_bytes = loaded.source_file_bytes
+            and files.file_modified_at = loaded.source_file_modified_at
+    where loaded.source_file is null
+    order by files.file_path
+  {%- endset -%}
+  {%- set files = run_query(query).columns[0].values() | list -%}
+  {{ log("incremental staging: " ~ files | length ~ " new or changed file(s) to parse in " ~ path, info=true) }}
+  {{ return(files) }}
+{%- endmacro %}
+
+
+{#- A filter on a file-path column: a constant list, so that DuckDB skips the
+    other files instead of reading and discarding their rows. -#}
+{% macro source_file_filter(column, files) -%}
+  {%- if files | length == 0 -%}
+    false
+  {%- else -%}
+    {{ column }} in (
+    {%- for file in files -%}
+      '{{ file | replace("'", "''") }}'{{ ", " if not loop.last }}
+    {%- endfor -%}
+    )
+  {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook: rows of files that no longer match the glob are dropped. -#}
+{% macro drop_rows_of_missing_files(path) -%}
+  delete from {{ this }}
+  where source_file not in (select files.file_path from {{ source_file_versions(path) }} as files)
+{%- endmacro %}
