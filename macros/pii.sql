@@ -12,7 +12,8 @@
 
 
 {% macro pii_salt() -%}
-  {{ return(env_var('PII_HASH_SALT', pii_development_salt() | trim)) }}
+  {#- an empty PII_HASH_SALT counts as unset: an empty salt is no secret -#}
+  {{ return(env_var('PII_HASH_SALT', '') or (pii_development_salt() | trim)) }}
 {%- endmacro %}
 
 
