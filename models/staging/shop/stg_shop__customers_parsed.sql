@@ -37,41 +37,14 @@ parsed as (
 
 ),
 
-customer_ids_repeated as (
-
-    {#- customer ids on more than one raw row (a missing id counts as one id). Only
-        their rows can have another version or an exact copy; every other row is
-        its own version and its own only copy, so the window functions below run
-        on these few rows instead of on every row. -#}
-    select nullif(trim(customer_id_raw), '') as repeated_customer_id
-    from raw_text
-    group by nullif(trim(customer_id_raw), '')
-    having count(*) > 1
-
-),
-
-versioned_single as (
-
-    select
-        parsed.*,
-        cast(1 as {{ dbt.type_bigint() }}) as version_rank,
-        cast(1 as {{ dbt.type_bigint() }}) as copy_number
-    from parsed
-    left join customer_ids_repeated
-        on parsed.customer_id = customer_ids_repeated.repeated_customer_id
-    where parsed.customer_id is not null and customer_ids_repeated.repeated_customer_id is null
-
-),
-
-rows_repeated as (
-
-    select parsed.*
-    from parsed
-    left join customer_ids_repeated
-        on parsed.customer_id = customer_ids_repeated.repeated_customer_id
-    where parsed.customer_id is null or customer_ids_repeated.repeated_customer_id is not null
-
-),
+{#- only the rows of repeated customer ids need the window functions below -#}
+{{ rows_by_key_repetition(
+    rows='parsed',
+    key='customer_id',
+    single_version_rank='cast(1 as ' ~ dbt.type_bigint() ~ ')',
+    keys_from='raw_text',
+    key_expression="nullif(trim(customer_id_raw), '')"
+) }},
 
 versioned_repeated as (
 

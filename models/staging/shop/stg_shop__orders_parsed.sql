@@ -139,41 +139,15 @@ checked as {{ cte_not_materialized() }} (
 
 ),
 
-order_ids_repeated as (
-
-    {#- order ids on more than one raw row (a missing id counts as one id). Only
-        their rows can have another version or an exact copy; every other row is
-        its own version and its own only copy, so the window functions below run
-        on these few rows instead of on every row. -#}
-    select order_id as repeated_order_id
-    from typed
-    group by order_id
-    having count(*) > 1
-
-),
-
-versioned_single as (
-
-    select
-        checked.*,
-        case when checked.validation_failure is null then cast(1 as {{ dbt.type_bigint() }}) end as version_rank,
-        cast(1 as {{ dbt.type_bigint() }}) as copy_number
-    from checked
-    left join order_ids_repeated
-        on checked.order_id = order_ids_repeated.repeated_order_id
-    where checked.order_id is not null and order_ids_repeated.repeated_order_id is null
-
-),
-
-rows_repeated as (
-
-    select checked.*
-    from checked
-    left join order_ids_repeated
-        on checked.order_id = order_ids_repeated.repeated_order_id
-    where checked.order_id is null or order_ids_repeated.repeated_order_id is not null
-
-),
+{#- only the rows of repeated order ids need the window functions below -#}
+{{ rows_by_key_repetition(
+    rows='checked',
+    key='order_id',
+    single_version_rank='case when checked.validation_failure is null then cast(1 as '
+        ~ dbt.type_bigint() ~ ') end',
+    keys_from='typed',
+    key_expression='order_id'
+) }},
 
 versioned_repeated as (
 
