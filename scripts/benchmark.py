@@ -130,14 +130,19 @@ def benchmark_daily(n_orders: int, data: Path, workdir: Path) -> dict:
 
     with duckdb.connect() as con:
         orders = f"read_parquet('{data / 'orders.parquet'}')"
-        day = "left(cast(ordered_at as varchar), 10)"
-        (last_day,) = con.sql(f"select max({day}) from {orders}").fetchone()
+        # the last calendar day with valid ISO dates; unparseable rows stay with
+        # the history file
+        day = "try_cast(left(cast(ordered_at as varchar), 10) as date)"
+        (last_day,) = con.execute(
+            f"select max({day}) from {orders} where {day} <= current_date"
+        ).fetchone()
         con.execute(
-            f"copy (select * from {orders} where {day} <> '{last_day}')"
+            f"copy (select * from {orders}"
+            f" where {day} is distinct from date '{last_day}')"
             f" to '{deliveries / 'orders_history.parquet'}'"
         )
         con.execute(
-            f"copy (select * from {orders} where {day} = '{last_day}')"
+            f"copy (select * from {orders} where {day} = date '{last_day}')"
             f" to '{last_day_file}'"
         )
     variables = {
