@@ -14,5 +14,9 @@ def model(dbt, session):
     training = to_pandas(
         snapshots, where=churn.training_filter(params, settings, refit=True)
     )
-    scoring = to_pandas(snapshots, where=churn.SCORING_FILTER)
+    scoring = to_pandas(
+        snapshots,
+        columns=churn.snapshot_columns(snapshots.columns),
+        where=churn.SCORING_FILTER,
+    )
     return churn.churn_risk_frame(training, scoring, params, settings, selected)
