@@ -862,6 +862,16 @@ def selected_model(metrics: pd.DataFrame) -> str:
     return str(chosen.iloc[0]) if len(chosen) else BASELINE
 
 
+def backtest_selection(backtest: pd.DataFrame) -> str:
+    """The model the backtest selected (``selected_model`` of any row of
+    ``fct_churn_backtest``, the same on every row; the BTYD baseline when
+    the backtest is empty) -- what ``fct_churn_model_metrics`` marks as
+    selected, read without waiting for the metrics."""
+    if not len(backtest):
+        return BASELINE
+    return str(backtest["selected_model"].iloc[0])
+
+
 def probability_column(model: str) -> str:
     """Column of ``fct_churn_backtest`` holding a model's probability."""
     if model == BASELINE:
