@@ -83,6 +83,8 @@ MAX_CATEGORIES = 30
 #: Validation rows used for permutation importance, and its repeats.
 IMPORTANCE_MAX_ROWS = 10_000
 IMPORTANCE_REPEATS = 5
+#: Rows scored at a time (the probabilities do not depend on the batching).
+SCORING_BATCH_ROWS = 65_536
 #: Training rows the linear reason model is fitted on (the first by hash).
 REASON_MAX_ROWS = 50_000
 #: The reason model is fitted where the log-odds lie within +-this (p in
@@ -369,6 +371,18 @@ def training_cut_offs(settings: ChurnSettings, *, refit: bool) -> list[int]:
 
 VALIDATION_FILTER = "snapshot_role = 'validation'"
 SCORING_FILTER = "snapshot_role = 'scoring'"
+#: Snapshot columns no model reads: left in the warehouse when a million rows
+#: are scored (text columns are the costly ones to hand to pandas).
+UNREAD_SNAPSHOT_COLUMNS: frozenset[str] = frozenset(
+    {"as_of_date", "snapshot_role", "horizon_purchase_days"}
+)
+
+
+def snapshot_columns(columns: Sequence[str], *, sample_hash: bool = False) -> list[str]:
+    """The columns of ``int_customer_snapshots_featurized`` the models read
+    (``sample_hash`` only when asked for: importance orders rows by it)."""
+    unread = UNREAD_SNAPSHOT_COLUMNS | ({"sample_hash"} if not sample_hash else set())
+    return [c for c in columns if c not in unread]
 
 
 def training_filter(
@@ -729,7 +743,18 @@ class ChurnModel:
         already through ``self.encoder``)."""
         if encoded is None:
             encoded = self.encoder.transform(features)
-        return self.calibrated.predict_proba(encoded)[:, 1]
+        if len(encoded) <= SCORING_BATCH_ROWS:
+            return self.calibrated.predict_proba(encoded)[:, 1]
+        # in batches: the logistic candidate's one-hot matrix of a million rows
+        # would take half a gigabyte and more time to allocate than to use
+        return np.concatenate(
+            [
+                self.calibrated.predict_proba(
+                    encoded[start : start + SCORING_BATCH_ROWS]
+                )[:, 1]
+                for start in range(0, len(encoded), SCORING_BATCH_ROWS)
+            ]
+        )
 
 
 def fit_candidate(
@@ -835,6 +860,16 @@ def selected_model(metrics: pd.DataFrame) -> str:
     """The model ``fct_churn_model_metrics`` marks as selected."""
     chosen = metrics.loc[metrics["is_selected"].astype(bool), "model"]
     return str(chosen.iloc[0]) if len(chosen) else BASELINE
+
+
+def backtest_selection(backtest: pd.DataFrame) -> str:
+    """The model the backtest selected (``selected_model`` of any row of
+    ``fct_churn_backtest``, the same on every row; the BTYD baseline when
+    the backtest is empty) -- what ``fct_churn_model_metrics`` marks as
+    selected, read without waiting for the metrics."""
+    if not len(backtest):
+        return BASELINE
+    return str(backtest["selected_model"].iloc[0])
 
 
 def probability_column(model: str) -> str:

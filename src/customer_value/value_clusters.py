@@ -28,6 +28,7 @@ of their centroid against the overall means (0 in standardised units), see
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -250,6 +251,21 @@ def _member_means(z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return sums / np.maximum(sizes, 1)[:, None]
 
 
+def _single_threaded(function):
+    """Run with one BLAS / OpenMP thread, all of it (K-means' predict and the
+    silhouette included): dbt runs models side by side on the cores, and idle
+    worker threads spinning for work slow the model beside this one, and this
+    one, many times over (see ``customer_value.churn.single_threaded``)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_single_threaded
 def assign_clusters(customers: pd.DataFrame, settings: ClusterSettings) -> pd.DataFrame:
     """One row per customer: LRFMC inputs, cluster id (1 = highest centroid
     spend), cluster name, unique cluster label (:func:`cluster_labels`) and
@@ -261,19 +277,18 @@ def assign_clusters(customers: pd.DataFrame, settings: ClusterSettings) -> pd.Da
         empty = customers.reindex(columns=list(CUSTOMER_COLUMNS))
         empty["as_of_date"] = as_dates(empty["as_of_date"])
         return empty
-    with threadpool_limits(limits=1):
-        frame, columns = lrfmc_inputs(customers)
-        z = Standardiser.fit(frame, columns).transform(frame)
-        start = None
-        if settings.k is None:
-            k, _, start = _choose_k(z)
-        else:
-            k = settings.k
-        # never more clusters than distinct customers (a tiny shop gets fewer)
-        distinct = len(np.unique(z[_selection_rows(len(z), SELECTION_ROWS)], axis=0))
-        if distinct < k:
-            k, start = max(1, distinct), None
-        model = fit_kmeans(z, k, start)
+    frame, columns = lrfmc_inputs(customers)
+    z = Standardiser.fit(frame, columns).transform(frame)
+    start = None
+    if settings.k is None:
+        k, _, start = _choose_k(z)
+    else:
+        k = settings.k
+    # never more clusters than distinct customers (a tiny shop gets fewer)
+    distinct = len(np.unique(z[_selection_rows(len(z), SELECTION_ROWS)], axis=0))
+    if distinct < k:
+        k, start = max(1, distinct), None
+    model = fit_kmeans(z, k, start)
     raw = model.predict(z)
     m = list(columns).index(LRFMC["M"])
     # number clusters by decreasing centroid spend (ties: the model's label)
@@ -309,6 +324,7 @@ def k_selected_by(k: int, settings: ClusterSettings) -> str:
     return "too_few_customers"
 
 
+@_single_threaded
 def cluster_profiles(assigned: pd.DataFrame, settings: ClusterSettings) -> pd.DataFrame:
     """One row per cluster of :func:`assign_clusters`' output: size and share of
     customers and revenue, the centre in original units (the standardised

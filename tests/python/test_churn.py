@@ -7,6 +7,7 @@ validation cut-off leaves every backtest score unchanged; and the pure pieces
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import duckdb
 import numpy as np
@@ -95,14 +96,15 @@ def shop(tmp_path_factory) -> dict:
     result = run_dbt(BUILD, base / "warehouse", variables)
     assert result.ok, result.output
     compiled = base / "warehouse" / "target" / "compiled" / "customer_value" / "models"
+    churn_sql = compiled / "intermediate" / "churn"
     return {
         "database": result.database,
+        "variables": variables,
+        "totals_sql": (churn_sql / "int_customers_cut_offs_totalled.sql").read_text(),
         "snapshot_sql": (
-            compiled
-            / "intermediate"
-            / "churn"
-            / "int_customer_snapshots_featurized.sql"
+            churn_sql / "int_customer_snapshots_featurized.sql"
         ).read_text(),
+        "tuples_sql": (churn_sql / "int_churn_snapshot_tuples_counted.sql").read_text(),
     }
 
 
@@ -125,15 +127,29 @@ def test_supervised_model_beats_btyd_when_dropout_depends_on_channel(shop):
     assert selected["n_customers"].iloc[0] == baseline["n_customers"] > 500
 
 
-def _backtest_from(database, snapshot_sql: str, settings: churn.ChurnSettings):
-    """fct_churn_backtest recomputed from the compiled snapshot SQL (the
-    backtest uses the BG/NBD fits at the validation and training cut-offs)."""
+def _backtest_from(database, shop_sql: dict, settings: churn.ChurnSettings):
+    """fct_churn_backtest recomputed from the compiled SQL of the cut-off totals,
+    the snapshots and the BTYD tuples, reading the tables ``purchase_days`` and
+    ``customers`` of ``database`` (the backtest uses the BG/NBD fits at the
+    validation and training cut-offs)."""
+    relation = '"warehouse"."main".'
+    sources = {
+        "int_purchase_days_sequenced": "purchase_days",
+        "int_customers_profiled": "customers",
+        "int_customers_cut_offs_totalled": "totals",
+    }
+
+    def local(sql: str) -> str:
+        for model, table in sources.items():
+            sql = sql.replace(f'{relation}"{model}"', table)
+        assert relation not in sql
+        return sql
+
     with duckdb.connect(str(database), read_only=True) as con:
-        con.sql(f"create temp table snapshots as {snapshot_sql}")
+        con.sql(f"create temp table totals as {local(shop_sql['totals_sql'])}")
+        con.sql(f"create temp table snapshots as {local(shop_sql['snapshot_sql'])}")
         tuples = con.sql(
-            "select cut_off_index, cut_off_date, frequency_x, recency_t_x, age_t, "
-            "count(*) as n_customers from snapshots where cut_off_index >= 1 "
-            "group by all"
+            f"select * from ({local(shop_sql['tuples_sql'])}) where cut_off_index >= 1"
         ).df()
         params = churn.btyd_params_frame(tuples)
         training = con.sql(
@@ -152,7 +168,7 @@ def test_backtest_scores_do_not_change_when_future_orders_move(shop, tmp_path):
     from the compiled snapshot SQL with the package: the candidates' and the
     baseline's probabilities are exactly those of the mart built on the
     original orders, while the observed outcomes change."""
-    database, sql = shop["database"], shop["snapshot_sql"]
+    database = shop["database"]
     settings = churn.ChurnSettings()
     original = _read(database, "select * from fct_churn_backtest order by customer_id")
 
@@ -212,12 +228,7 @@ def test_backtest_scores_do_not_change_when_future_orders_move(shop, tmp_path):
         con.sql(
             "create table customers as select * from source.main.int_customers_profiled"
         )
-    relation = '"warehouse"."main".'
-    assert f'{relation}"int_purchase_days_sequenced"' in sql
-    moved_sql = sql.replace(
-        f'{relation}"int_purchase_days_sequenced"', "purchase_days"
-    ).replace(f'{relation}"int_customers_profiled"', "customers")
-    after = _backtest_from(shifted, moved_sql, settings)
+    after = _backtest_from(shifted, shop, settings)
     after = after.sort_values("customer_id").reset_index(drop=True)
 
     assert list(after["customer_id"]) == list(original["customer_id"])
@@ -306,6 +317,66 @@ def test_too_little_history_falls_back_to_the_btyd_baseline(shop):
     risk = churn.churn_risk_frame(training, scoring, params, settings, churn.BASELINE)
     assert set(risk["model"]) == {churn.BASELINE}
     assert risk["top_reason"].isna().all()
+
+
+def test_training_cut_offs_keep_a_fixed_hash_sample_sized_by_the_variable(
+    shop, tmp_path
+):
+    """With churn_max_training_rows = 1,200 (a quota of 200 per training
+    cut-off) the snapshots keep every customer at k = 0 and 1 and, at each
+    training cut-off with more customers than the quota, exactly the customers
+    whose MD5 of "customer id|k" falls below the models' threshold (the rows
+    the models would draw from all snapshots); the BTYD tuples still count
+    every customer."""
+    variables = {**shop["variables"], "churn_max_training_rows": 1_200}
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "+int_customer_snapshots_featurized",
+            "+int_churn_snapshot_tuples_counted",
+            "--exclude",
+            "resource_type:test",
+            "resource_type:unit_test",
+        ],
+        tmp_path / "warehouse",
+        variables,
+    )
+    assert result.ok, result.output
+    totals = _read(result.database, "select * from int_customers_cut_offs_totalled")
+    snapshots = _read(
+        result.database,
+        "select customer_id, cut_off_index, sample_hash "
+        "from int_customer_snapshots_featurized",
+    )
+    tuples = _read(result.database, "select * from int_churn_snapshot_tuples_counted")
+    quota = 1_200 / churn.ChurnSettings().training_snapshots
+    sampled = 0
+    for k in range(churn.ChurnSettings().training_snapshots + 2):
+        everyone = totals.loc[totals[f"purchase_days_{k}"] > 0, "customer_id"]
+        at_k = snapshots[snapshots["cut_off_index"] == k]
+        assert tuples.loc[tuples["cut_off_index"] == k, "n_customers"].sum() == len(
+            everyone
+        )
+        hashes = everyone.map(
+            lambda c, k=k: hashlib.md5(f"{c}|{k}".encode()).hexdigest()[:8]
+        )
+        expected_hash = dict(zip(everyone, hashes, strict=True))
+        assert [expected_hash[c] for c in at_k["customer_id"]] == list(
+            at_k["sample_hash"]
+        )
+        kept = set(at_k["customer_id"])
+        if k <= 1 or len(everyone) <= quota:
+            assert kept == set(everyone)
+            continue
+        sampled += 1
+        threshold = int(quota / len(everyone) * 16**8)
+        assert set(everyone[hashes < f"{threshold:08x}"]) <= kept
+        assert kept <= set(everyone[hashes <= f"{threshold + 1:08x}"])
+        assert abs(len(kept) - quota) < 4 * np.sqrt(quota)
+    assert sampled >= 3
+    training = snapshots[snapshots["cut_off_index"] >= 2]
+    assert len(training) < 1.1 * 1_200
 
 
 def test_sample_filter_draws_an_equal_quota_from_each_cut_off():

@@ -1,31 +1,42 @@
-{#- Churn-model features of every customer at every cut-off date
+{#- Churn-model features of customers at the cut-off dates
     c_k = as_of_date - k x h (h = churn_horizon_days, k = 0 .. K with
     K = churn_training_snapshots + 1): one row per customer and cut-off on or
-    after the customer's first purchase. Features use only purchase days on or
+    after the customer's first purchase, for every customer at the scoring
+    (k = 0) and validation (k = 1) cut-offs, and for a fixed sample of them at
+    the training cut-offs (k >= 2). Features use only purchase days on or
     before the cut-off; the label only the h days after it: churned = no
     purchase in (c_k, c_k + h]. The scoring snapshot (k = 0, c_0 = as_of_date)
     has no label yet.
 
-    How (no join of purchases to cut-offs): the purchase days are summed per
-    customer and horizon-long bucket counted back from as_of_date; per
-    customer, the purchase days and spend on or before each of the dates
-    c_0 .. c_{K+4} are then totalled side by side (one column per date). A
-    cut-off's window of the last m horizons is a difference of two such totals
-    (on or before c_k minus on or before c_{k+m}), and its label the purchase
-    days on or before c_{k-1} = c_k + h minus those on or before c_k. The
-    columns are finally turned into one row per customer and cut-off. -#}
+    From the per-customer totals on or before each cut-off
+    (int_customers_cut_offs_totalled): a cut-off's window of the last m
+    horizons is a difference of two such totals (on or before c_k minus on or
+    before c_{k+m}), and its label the purchase days on or before
+    c_{k-1} = c_k + h minus those on or before c_k. The columns are turned into
+    one row per customer and cut-off.
+
+    The training sample: a training cut-off with more customers than
+    q = churn_max_training_rows / churn_training_snapshots keeps the rows
+    whose sample_hash (8 hex digits of the MD5 of customer id and cut-off,
+    read as a number below 16^8) lies below q / customers x 16^8, about q rows
+    (all its rows when it has at most q). The churn models draw their training
+    rows from these by the same rule (customer_value.churn.sample_filter), so
+    they see the rows they would see in all snapshots; the rest are never
+    materialised. -#}
 
 {%- set horizon_days = var('churn_horizon_days') | int -%}
-{%- set last_cut_off = (var('churn_training_snapshots') | int) + 1 -%}
+{%- set training_snapshots = [var('churn_training_snapshots') | int, 1] | max -%}
+{%- set last_cut_off = training_snapshots + 1 -%}
+{#- training rows kept per training cut-off (all of a cut-off with fewer) -#}
+{%- set quota = (var('churn_max_training_rows') | int) / training_snapshots -%}
 {#- feature windows, in horizons: 1, 2 and 4 (trend: last 2 against the 2 before) -#}
-{%- set window_horizons = [1, 2, 4] -%}
-{%- set last_total = last_cut_off + 4 %}
+{%- set window_horizons = [1, 2, 4] %}
 
 with
 
-purchase_days as (
+totals as (
 
-    select * from {{ ref('int_purchase_days_sequenced') }}
+    select * from {{ ref('int_customers_cut_offs_totalled') }}
 
 ),
 
@@ -35,61 +46,24 @@ customers as (
 
 ),
 
-buckets as (
+cut_off_customers as (
 
-    {#- purchase days in horizon-long buckets counted back from as_of_date:
-        bucket j holds as_of_date - purchase_date in [j x h, (j + 1) x h),
-        the oldest bucket everything older; on or before c_j <=> bucket >= j -#}
-    select
-        customer_id,
-        least(
-            floor({{ dbt.datediff('purchase_date', 'as_of_date', 'day') }} / {{ horizon_days }}),
-            {{ last_total }}
-        ) as bucket,
-        max(as_of_date) as as_of_date,
-        min(first_purchase_date) as first_purchase_date,
-        max(purchase_date) as last_purchase_date,
-        max(previous_purchase_date) as previous_purchase_date,
-        count(*) as purchase_days,
-        sum(orders) as orders,
-        sum(revenue) as revenue,
-        sum(
-            {{ dbt.datediff('previous_purchase_date', 'purchase_date', 'day') }}
-            * {{ dbt.datediff('previous_purchase_date', 'purchase_date', 'day') }}
-        ) as gap_days_squared
-    from purchase_days
-    group by
-        customer_id,
-        least(
-            floor({{ dbt.datediff('purchase_date', 'as_of_date', 'day') }} / {{ horizon_days }}),
-            {{ last_total }}
-        )
+    {#- customers with a purchase on or before each training cut-off -#}
+    {%- for k in range(2, last_cut_off + 1) %}
+
+        select
+            {{ k }} as cut_off_index,
+            sum(case when purchase_days_{{ k }} > 0 then 1 else 0 end) as customers
+        from totals
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
 
 ),
 
-totals as (
-
-    select
-        customer_id,
-        max(as_of_date) as as_of_date,
-        min(first_purchase_date) as first_purchase_date,
-        {%- for j in range(last_total + 1) %}
-            coalesce(sum(case when bucket >= {{ j }} then purchase_days end), 0) as purchase_days_{{ j }},
-            coalesce(sum(case when bucket >= {{ j }} then revenue end), 0) as revenue_{{ j }},
-        {%- endfor %}
-        {%- for k in range(last_cut_off + 1) %}
-            coalesce(sum(case when bucket >= {{ k }} then orders end), 0) as orders_{{ k }},
-            max(case when bucket >= {{ k }} then last_purchase_date end) as last_purchase_date_{{ k }},
-            max(case when bucket >= {{ k }} then previous_purchase_date end) as previous_purchase_date_{{ k }},
-            sum(case when bucket >= {{ k }} then gap_days_squared end) as gap_days_squared_{{ k }},
-        {%- endfor %}
-        count(*) as buckets_with_purchases
-    from buckets
-    group by customer_id
-
-),
-
-snapshots as (
+all_snapshots as (
 
     {%- for k in range(last_cut_off + 1) %}
 
@@ -99,6 +73,7 @@ snapshots as (
             cast({{ dbt.dateadd('day', -1 * k * horizon_days, 'as_of_date') }} as date) as cut_off_date,
             cast({{ dbt.dateadd('day', (1 - k) * horizon_days, 'as_of_date') }} as date) as horizon_end_date,
             as_of_date,
+            substring({{ row_key(['customer_id', k]) }}, 1, 8) as sample_hash,
             first_purchase_date,
             last_purchase_date_{{ k }} as last_purchase_date,
             previous_purchase_date_{{ k }} as previous_purchase_date,
@@ -135,6 +110,27 @@ snapshots as (
 
 ),
 
+snapshots as (
+
+    {#- every row at k = 0 and 1; the sample at the training cut-offs: the
+        threshold is rounded up by one so that it never falls below the one
+        the models compute in Python (those rows are a subset) -#}
+    select all_snapshots.*
+    from all_snapshots
+    left join cut_off_customers
+        on all_snapshots.cut_off_index = cut_off_customers.cut_off_index
+    where
+        all_snapshots.cut_off_index <= 1
+        or cut_off_customers.customers <= {{ quota }}
+        or all_snapshots.sample_hash < lower(lpad(hex(
+            least(
+                cast(floor(cast({{ quota }} as double) * 4294967296 / cut_off_customers.customers) as bigint) + 1,
+                4294967295
+            )
+        ), 8, '0'))
+
+),
+
 final as (
 
     select
@@ -148,7 +144,7 @@ final as (
             when snapshots.cut_off_index = 1 then 'validation'
             else 'training'
         end as snapshot_role,
-        substring({{ row_key(['snapshots.customer_id', 'snapshots.cut_off_index']) }}, 1, 8) as sample_hash,
+        snapshots.sample_hash,
         snapshots.first_purchase_date,
         snapshots.last_purchase_date,
         snapshots.previous_purchase_date,

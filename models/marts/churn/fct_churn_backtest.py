@@ -14,5 +14,9 @@ def model(dbt, session):
     training = to_pandas(
         snapshots, where=churn.training_filter(params, settings, refit=False)
     )
-    validation = to_pandas(snapshots, where=churn.VALIDATION_FILTER)
+    validation = to_pandas(
+        snapshots,
+        columns=churn.snapshot_columns(snapshots.columns),
+        where=churn.VALIDATION_FILTER,
+    )
     return churn.backtest_frame(training, validation, params, settings)

@@ -8,7 +8,10 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = churn.ChurnSettings.from_config(dbt.config.get("churn_settings"))
     params = to_pandas(dbt.ref("fct_churn_btyd_params"))
-    selected = churn.selected_model(to_pandas(dbt.ref("fct_churn_model_metrics")))
+    # the backtest's choice (one row is enough): the metrics need not be built first
+    selected = churn.backtest_selection(
+        to_pandas(dbt.ref("fct_churn_backtest").limit(1), columns=["selected_model"])
+    )
     snapshots = dbt.ref("int_customer_snapshots_featurized")
     training = to_pandas(
         snapshots, where=churn.training_filter(params, settings, refit=False)
