@@ -229,3 +229,19 @@ def test_salt_comes_from_the_environment_and_silences_the_warning(build, planted
 
     assert development_hash == sha256(f"{DEVELOPMENT_SALT}|{email}")
     assert salted_hash == sha256(f"{salt}|{email}")
+
+
+def test_an_empty_salt_counts_as_unset(tmp_path):
+    """PII_HASH_SALT set to an empty string hashes with the development salt,
+    as when it is unset (and the build warns the same way): an empty salt is no
+    secret."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PII_HASH_SALT", "")
+        compiled = run_dbt(
+            ["compile", "--select", "stg_shop__customers_parsed"], tmp_path
+        )
+    assert compiled.ok, compiled.output
+    sql = next(
+        (tmp_path / "target" / "compiled").rglob("stg_shop__customers_parsed.sql")
+    )
+    assert DEVELOPMENT_SALT in sql.read_text()
