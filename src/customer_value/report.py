@@ -188,6 +188,26 @@ class Chart:
     marts: list[str]
     data: dict[str, pd.DataFrame]
 
+    @classmethod
+    def drawn_from(
+        cls,
+        file: str,
+        title: str,
+        caption: str,
+        frames: dict[str, tuple[pd.DataFrame, list[str]]],
+    ) -> Chart:
+        """The chart of the analyses in ``frames`` (name: frame drawn, marts it
+        read), with the marts of all of them, each once, in order."""
+        marts = [mart for _, read in frames.values() for mart in read]
+        return cls(
+            file,
+            title,
+            caption,
+            list(frames),
+            list(dict.fromkeys(marts)),
+            {name: frame for name, (frame, _) in frames.items()},
+        )
+
 
 def _money(value: float, currency: str | None) -> str:
     unit = f" {currency}" if currency else ""
@@ -242,13 +262,11 @@ def segment_value_chart(reader: MartReader, out: Path) -> Chart:
         f"of customers with {top['share_of_revenue']:.0%} of revenue "
         f"({_money(top['revenue'], reader.reporting_currency)})."
     )
-    return Chart(
+    return Chart.drawn_from(
         "segment_value.png",
         "Segment sizes and value",
         caption,
-        ["report_segment_value"],
-        marts,
-        {"report_segment_value": data},
+        {"report_segment_value": (data, marts)},
     )
 
 
@@ -286,13 +304,11 @@ def cohort_retention_chart(reader: MartReader, out: Path) -> Chart:
         f"first purchase itself. Across cohorts, {bought:.0%} of customers bought "
         "again in the month after their first-purchase month."
     )
-    return Chart(
+    return Chart.drawn_from(
         "cohort_retention.png",
         "Cohort retention",
         caption,
-        ["report_cohort_retention"],
-        marts,
-        {"report_cohort_retention": data},
+        {"report_cohort_retention": (data, marts)},
     )
 
 
@@ -359,15 +375,13 @@ def lifecycle_flow_chart(reader: MartReader, out: Path) -> Chart:
         f"in the month). At the latest snapshot, {active:,.0f} customers are new, "
         f"active or reactivated and {at_risk:,.0f} at risk."
     )
-    return Chart(
+    return Chart.drawn_from(
         "lifecycle_flow.png",
         "Lifecycle flow",
         caption,
-        ["report_lifecycle_stages", "report_lifecycle_transitions"],
-        list(dict.fromkeys(stage_marts + matrix_marts)),
         {
-            "report_lifecycle_stages": stages,
-            "report_lifecycle_transitions": matrix_rows,
+            "report_lifecycle_stages": (stages, stage_marts),
+            "report_lifecycle_transitions": (matrix_rows, matrix_marts),
         },
     )
 
@@ -408,15 +422,13 @@ def clv_calibration_chart(reader: MartReader, out: Path) -> Chart:
         f"{purchases['actual_total']:,.0f} actual "
         f"({purchases['relative_error']:+.1%})."
     )
-    return Chart(
+    return Chart.drawn_from(
         "clv_backtest_calibration.png",
         "CLV backtest: calibration",
         caption,
-        ["report_clv_backtest_calibration", "report_clv_backtest_summary"],
-        list(dict.fromkeys(marts + summary_marts)),
         {
-            "report_clv_backtest_calibration": data,
-            "report_clv_backtest_summary": summary,
+            "report_clv_backtest_calibration": (data, marts),
+            "report_clv_backtest_summary": (summary, summary_marts),
         },
     )
 
@@ -446,13 +458,11 @@ def clv_tracking_chart(reader: MartReader, out: Path) -> Chart:
         f"{int(last['holdout_day'])} days: {last['expected_cumulative']:,.0f} "
         f"expected, {last['actual_cumulative']:,.0f} actual."
     )
-    return Chart(
+    return Chart.drawn_from(
         "clv_backtest_tracking.png",
         "CLV backtest: tracking",
         caption,
-        ["report_clv_backtest_tracking"],
-        marts,
-        {"report_clv_backtest_tracking": data},
+        {"report_clv_backtest_tracking": (data, marts)},
     )
 
 
@@ -586,15 +596,13 @@ def churn_calibration_chart(reader: MartReader, out: Path) -> Chart:
         + " (AUC = ROC AUC, AP = average precision; lower Brier and log loss are "
         "better)."
     )
-    return Chart(
+    return Chart.drawn_from(
         "churn_calibration.png",
         "Churn risk: calibration on the backtest",
         caption,
-        ["report_churn_calibration", "report_churn_model_metrics"],
-        list(dict.fromkeys(bin_marts + metric_marts)),
         {
-            "report_churn_calibration": bins,
-            "report_churn_model_metrics": metrics,
+            "report_churn_calibration": (bins, bin_marts),
+            "report_churn_model_metrics": (metrics, metric_marts),
         },
     )
 
@@ -684,13 +692,11 @@ def value_clusters_chart(reader: MartReader, out: Path) -> Chart:
         f"{float(top['customer_share']):.0%} of customers with "
         f"{float(top['revenue_share']):.0%} of revenue."
     )
-    return Chart(
+    return Chart.drawn_from(
         "value_clusters.png",
         "Value clusters: LRFMC profiles",
         caption,
-        ["report_value_clusters"],
-        marts,
-        {"report_value_clusters": data},
+        {"report_value_clusters": (data, marts)},
     )
 
 
