@@ -18,8 +18,15 @@
 
 
 {#- True when the text expression holds something shaped like an e-mail address. -#}
+{#- The regular expressions run only on values that pass a cheap necessary
+    condition (an `@`; a `+` or a separator, then a digit), so a scan of
+    millions of ids, codes and names costs a substring search, not a chain of
+    regexes per value. -#}
 {% macro looks_like_email(expression) -%}
-  {{ return(adapter.dispatch('looks_like_email', 'customer_value')(expression)) }}
+  case when {{ expression }} like '%@%'
+    then {{ adapter.dispatch('looks_like_email', 'customer_value')(expression) }}
+    else false
+  end
 {%- endmacro %}
 
 {% macro default__looks_like_email(expression) -%}
@@ -33,7 +40,17 @@
 
 {#- True when the text expression holds something shaped like a phone number. -#}
 {% macro looks_like_phone(expression) -%}
-  {{ return(adapter.dispatch('looks_like_phone', 'customer_value')(expression)) }}
+  case
+    when
+      {{ expression }} like '%+%' or {{ expression }} like '% %'
+      or {{ expression }} like '%.%' or {{ expression }} like '%-%'
+      then
+        case when {{ contains_digit(expression) }}
+          then {{ adapter.dispatch('looks_like_phone', 'customer_value')(expression) }}
+          else false
+        end
+    else false
+  end
 {%- endmacro %}
 
 {% macro default__looks_like_phone(expression) -%}
@@ -45,6 +62,19 @@
     or length({{ regexp_replace_all("regexp_extract(" ~ without_dates ~ ", " ~ regex_literal(grouped) ~ ", 0)", '[^0-9]', '') }}) >= 7,
     false
   )
+{%- endmacro %}
+
+
+{% macro contains_digit(expression) -%}
+  {{ return(adapter.dispatch('contains_digit', 'customer_value')(expression)) }}
+{%- endmacro %}
+
+{% macro default__contains_digit(expression) -%}
+  regexp_matches({{ expression }}, '[0-9]')
+{%- endmacro %}
+
+{% macro spark__contains_digit(expression) -%}
+  {{ expression }} rlike '[0-9]'
 {%- endmacro %}
 
 
