@@ -60,13 +60,18 @@ def default_database() -> Path:
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Tables of the main schema named like marts (``fct_*``, ``dim_*``)."""
+    """Tables and views of the main schema named like marts (``fct_*``, ``dim_*``;
+    a mart can be a view, e.g. fct_orders), without dbt's temporary relations."""
     rows = con.execute(
         "select table_name from information_schema.tables"
-        " where table_schema = 'main' and table_type = 'BASE TABLE'"
+        " where table_schema = 'main' and table_type in ('BASE TABLE', 'VIEW')"
         " order by table_name"
     ).fetchall()
-    return [name for (name,) in rows if name.startswith(MART_PREFIXES)]
+    return [
+        name
+        for (name,) in rows
+        if name.startswith(MART_PREFIXES) and "__dbt_" not in name
+    ]
 
 
 def _quote_identifier(name: str) -> str:

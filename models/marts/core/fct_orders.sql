@@ -1,5 +1,9 @@
 {#- Valid orders visible on the analysis date, one row per order, amounts in
-    the reporting currency, with each customer's purchase sequence. -#}
+    the reporting currency, with each customer's purchase sequence. On DuckDB
+    a view: int_orders_sequenced already holds these rows, and a second copy of
+    the whole order history would cost a full write per build. -#}
+
+{{ config(materialized=('view' if target.type == 'duckdb' else 'table')) }}
 
 with
 
