@@ -17,7 +17,13 @@ orders as (
 
 purchases as (
 
-    select * from orders
+    {#- the first purchase of its day (several purchases on one day are one
+        purchase day): the previous purchase, in time order, was on an earlier
+        day. Counting these counts purchase days without a distinct count. -#}
+    select
+        *,
+        coalesce(previous_purchase_date < ordered_date, true) as is_first_purchase_of_day
+    from orders
     where is_purchase
 
 ),
@@ -32,7 +38,7 @@ final as (
         min(days_before_as_of) as recency_days,
         max(days_before_as_of) as tenure_days,
         count(*) as frequency_orders,
-        count(distinct ordered_date) as purchase_days,
+        count(case when is_first_purchase_of_day then 1 end) as purchase_days,
         sum(amount_reporting) as monetary_total,
         {#- through decimal(38, 10): a half cent rounds alike on every engine -#}
         cast(
@@ -46,7 +52,7 @@ final as (
             ,
             count(case when days_before_as_of < {{ w }} then 1 end)
                 as frequency_orders_{{ w }}d,
-            count(distinct case when days_before_as_of < {{ w }} then ordered_date end)
+            count(case when days_before_as_of < {{ w }} and is_first_purchase_of_day then 1 end)
                 as purchase_days_{{ w }}d,
             coalesce(sum(case when days_before_as_of < {{ w }} then amount_reporting end), 0)
                 as monetary_total_{{ w }}d,
