@@ -96,12 +96,8 @@ amounted as (
         coalesce(amount_number - amount_number = 0, false) as is_amount_number,
         coalesce(discount_number - discount_number = 0, false) as is_discount_number,
         {#- rounded as a decimal: engines round a double's half cent differently -#}
-        case when abs(amount_reporting_number) < 1e15 then
-                cast(round(cast(amount_reporting_number as decimal(38, 10)), 2) as decimal(18, 2))
-        end as amount_reporting,
-        case when abs(discount_reporting_number) < 1e15 then
-                cast(round(cast(discount_reporting_number as decimal(38, 10)), 2) as decimal(18, 2))
-        end as discount_amount_reporting
+        {{ round_money('amount_reporting_number') }} as amount_reporting,
+        {{ round_money('discount_reporting_number') }} as discount_amount_reporting
     from converted
 
 ),
@@ -196,7 +192,7 @@ versioned as (
 
 ),
 
-final as (
+outcomes as (
 
     select
         {#- the raw row's hash; a further copy of the same raw row adds its number #}
@@ -260,6 +256,48 @@ final as (
                     || ' of the order was superseded'
         end as rejection_detail
     from versioned
+
+),
+
+final as (
+
+    {#- The raw text is kept for the rows that did not become an order (rejected
+        rows and collapsed copies), which need it to be explained; a staged row's
+        values are its parsed columns, so its raw text is not stored a second time
+        (at millions of rows the text columns are most of the cost of this table). -#}
+    select
+        raw_row_key,
+        source_file,
+        {%- for column in ['order_id_raw', 'customer_id_raw', 'ordered_at_raw', 'amount_raw',
+                           'currency_raw', 'status_raw', 'discount_amount_raw'] %}
+            case when row_outcome != 'staged' then {{ column }} end as {{ column }},
+        {%- endfor %}
+        order_id,
+        customer_id,
+        ordered_at,
+        amount_parsed,
+        amount_number,
+        currency_code,
+        raw_status,
+        discount_parsed,
+        discount_number,
+        order_status,
+        is_purchase,
+        version_precedence,
+        amount_reporting_number,
+        discount_reporting_number,
+        is_known_currency,
+        is_amount_number,
+        is_discount_number,
+        amount_reporting,
+        discount_amount_reporting,
+        validation_failure,
+        version_rank,
+        copy_number,
+        row_outcome,
+        rejection_reason,
+        rejection_detail
+    from outcomes
 
 )
 
