@@ -18,7 +18,7 @@ DUCKDB_PATH ?= $(or $(CUSTOMER_VALUE_DUCKDB_PATH),customer_value.duckdb)
 EXPORT_DIR ?= exports/marts
 REPORT_DIR ?= reports
 
-.PHONY: help venv venv-spark demo-data build build-spark test test-spark lint pytest dbt-test docs docs-smoke export report clean
+.PHONY: help venv venv-spark demo-data build build-spark test test-spark lint pytest dbt-test docs docs-smoke export report benchmark clean
 
 help:
 	@echo "make build      set up, generate the demo data and run dbt build (customer_value.duckdb)"
@@ -31,6 +31,7 @@ help:
 	@echo "make report     export, then draw the visual report: $(REPORT_DIR)/index.html"
 	@echo "make build-spark  set up with the Spark extras, build everything on local Spark (Java 17/21)"
 	@echo "make test-spark   build DuckDB and Spark on a small demo set and compare every public mart"
+	@echo "make benchmark  set up, then time the whole build at 100k, 1M and 10M orders (BENCHMARKS.md)"
 	@echo "make clean      remove build outputs (keeps .venv and data)"
 
 venv: $(VENV)/.installed
@@ -105,6 +106,11 @@ export: venv
 
 report: export
 	$(BIN)/python -m customer_value.report --exports $(EXPORT_DIR) --out $(REPORT_DIR)
+
+# Whole-build benchmark against hand-written baselines; appends to BENCHMARKS.md.
+BENCHMARK_ARGS ?= --sizes 100000 1000000 10000000 --daily
+benchmark: venv
+	$(BIN)/python scripts/benchmark.py $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf target logs dbt_packages customer_value.duckdb customer_value.duckdb.wal exports/marts reports

@@ -76,3 +76,50 @@
   delete from {{ this }}
   where source_file not in (select files.file_path from {{ source_file_versions(path) }} as files)
 {%- endmacro %}
+
+
+{#- The key the incremental parse recomputes by: every outcome of
+    stg_shop__orders_parsed is decided among the rows of one order id, and the
+    rows without an order id form one group of their own. -#}
+{% macro parse_order_key(order_id) -%}
+  coalesce('o:' || {{ order_id }}, 'n:')
+{%- endmacro %}
+
+
+{#- md5 of everything besides the raw row that decides a parsed row's outcome:
+    the rule variables and the contents of the currency and status seeds. -#}
+{% macro parse_rules_fingerprint(currency_rates, status_map) -%}
+  {%- set rule_variables = [
+      var('reporting_currency') | upper | trim, var('max_order_amount'),
+      var('min_valid_order_date'), var('max_valid_order_date')] | join('|') -%}
+  md5(concat(
+      '{{ rule_variables | replace("'", "''") }}',
+      '|', (select string_agg(cast(rates as varchar), ';' order by cast(rates as varchar))
+            from {{ currency_rates }} as rates),
+      '|', (select string_agg(cast(statuses as varchar), ';' order by cast(statuses as varchar))
+            from {{ status_map }} as statuses)
+  ))
+{%- endmacro %}
+
+
+{#- Post-hook of the incremental parse: the older rows of every order id parsed
+    again in this run (the latest parsed_at), and the rows of file versions that
+    base_shop__orders_typed no longer holds (a removed file whose ids have no row
+    left anywhere). -#}
+{% macro delete_superseded_parsed_rows(typed) -%}
+  delete from {{ this }} as kept
+  where
+      (
+          kept.parsed_at < (select max(latest.parsed_at) from {{ this }} as latest)
+          and {{ parse_order_key('kept.order_id') }} in (
+              select {{ parse_order_key('latest.order_id') }}
+              from {{ this }} as latest
+              where latest.parsed_at = (select max(newest.parsed_at) from {{ this }} as newest)
+          )
+      )
+      or not exists (
+          select 1
+          from (select distinct source_file, loaded_at from {{ typed }}) as loads
+          where loads.source_file = kept.source_file and loads.loaded_at = kept.source_loaded_at
+      )
+{%- endmacro %}

@@ -141,3 +141,11 @@
       then cast(round(cast({{ expression }} as decimal(38, 10)), 2) as decimal(18, 2))
   end
 {%- endmacro %}
+
+
+{#- Materialization of a model that only reshapes a table it reads (same rows):
+    a view on DuckDB, where it costs nothing to query; a table elsewhere (Spark
+    serves tables as files that other tools read directly). -#}
+{% macro reshaping_materialization() -%}
+  {{ return('view' if target.type == 'duckdb' else 'table') }}
+{%- endmacro %}

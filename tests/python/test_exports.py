@@ -19,7 +19,8 @@ from customer_value.exports import MANIFEST_NAME, export_marts, main
 
 
 def _warehouse(path: Path, orders: int = 1000, as_of: str = "2025-12-31") -> Path:
-    """A small warehouse: two marts, an intermediate table and a view."""
+    """A small warehouse: two marts, an intermediate table and a view that is
+    no mart."""
     with duckdb.connect(str(path)) as con:
         con.execute(
             "create or replace table fct_orders as"
@@ -34,7 +35,7 @@ def _warehouse(path: Path, orders: int = 1000, as_of: str = "2025-12-31") -> Pat
             f" date '{as_of}' as as_of_date from range(97) as t(i)"
         )
         con.execute("create or replace table int_orders_sequenced as select 1 as x")
-        con.execute("create or replace view fct_view as select 1 as x")
+        con.execute("create or replace view stg_view as select 1 as x")
     return path
 
 
@@ -177,6 +178,23 @@ def test_readers_never_see_a_partial_file_while_exports_run(tmp_path):
     writer.join()
     assert not errors
     assert reads >= 20
+
+
+def test_a_mart_that_is_a_view_is_exported_and_dbt_temporaries_are_not(tmp_path):
+    database = _warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "create view fct_large_orders as select * from fct_orders"
+            " where amount >= 500"
+        )
+        con.execute("create view fct_large_orders__dbt_tmp as select 1 as x")
+    manifest = export_marts(database, tmp_path / "out")
+    assert [(t["name"], t["rows"]) for t in manifest["tables"]] == [
+        ("dim_customers", 97),
+        ("fct_large_orders", 500),
+        ("fct_orders", 1000),
+    ]
+    assert _rows(tmp_path / "out" / "fct_large_orders.parquet") == 500
 
 
 def test_stale_files_of_marts_that_no_longer_exist_are_removed(tmp_path):

@@ -5,9 +5,12 @@ The orders arrive as one file per delivery in a folder. A warehouse built
 incrementally goes through: the first delivery; a second delivery (one day of
 orders) appended; the first file changed (one amount edited, one order of the
 second delivery repeated with other values, so de-duplication must see both
-files); the second file removed. After each step its staging tables (and, after
-the appended day, every mart) are compared by content hash with a warehouse
-built from scratch on the same files and the same as_of_date.
+files); the second file removed; a rule variable changed. After each step its
+staging tables (and, after the appended day, every mart) are compared by content
+hash with a warehouse built from scratch on the same files, variables and
+as_of_date, and the parse must have recomputed only the order ids a change can
+touch (the ids on the rows of the new or changed file; every id once the rules
+changed).
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class Warehouses:
         self.data = base / "data"
         self.deliveries = self.data / "orders"
         self.steps = 0
+        self.rules: dict = {}  # rule variables set on both kinds of build
 
     def variables(self, incremental: bool) -> dict:
         return {
@@ -69,6 +73,7 @@ class Warehouses:
             "customers_path": str(self.data / "customers.csv"),
             "as_of_date": AS_OF,
             "incremental_staging": incremental,
+            **self.rules,
         }
 
     def incremental(self, command: list[str]) -> DbtResult:
@@ -105,8 +110,22 @@ def files_parsed(result: DbtResult) -> int:
     raise AssertionError(f"no incremental staging line in the log:\n{result.output}")
 
 
+# What the incremental parse keeps to know what to recompute: when and from
+# which file version each row was parsed, and with which rules.
+BOOKKEEPING = frozenset({"source_loaded_at", "rules_fingerprint", "parsed_at"})
+
+
+def parse_times(database: Path) -> dict[str | None, object]:
+    """When the kept parsed rows of each order id were parsed."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select order_id, max(parsed_at) from stg_shop__orders_parsed group by 1"
+        ).fetchall()
+    return dict(rows)
+
+
 def assert_same(incremental: Path, scratch: Path, tables: list[str]) -> None:
-    built = content_hashes(incremental, tables)
+    built = content_hashes(incremental, tables, BOOKKEEPING)
     expected = content_hashes(scratch, tables)
     differing = sorted(name for name in tables if built[name] != expected[name])
     assert differing == [], f"incremental build differs from scratch: {differing}"
@@ -140,12 +159,18 @@ def test_daily_append_and_file_changes_match_a_build_from_scratch(warehouses):
     houses.incremental(STAGING)
     loaded_first = typed_files(database)
     assert list(loaded_first) == ["orders_1.csv"]
+    parsed_first = parse_times(database)
 
     # 2. one day appended as a file of its own: only that file is parsed, the
     #    first file's rows are kept as they were; every mart equals a full build
     write_rows(houses.deliveries / "orders_2.csv", houses.header, houses.second)
     appended = houses.incremental(MODELS)
     assert files_parsed(appended) == 1
+    # the parse recomputed the ids of the new file only
+    parsed_second = parse_times(database)
+    new_ids = {row["order_id"].strip() or None for row in houses.second}
+    recomputed = {i for i, at in parsed_second.items() if at != parsed_first.get(i)}
+    assert recomputed == new_ids
     loaded = typed_files(database)
     assert loaded["orders_1.csv"] == loaded_first["orders_1.csv"]
     assert loaded["orders_2.csv"][0] == len(houses.second)
@@ -194,6 +219,22 @@ def test_daily_append_and_file_changes_match_a_build_from_scratch(warehouses):
     assert list(typed_files(database)) == ["orders_1.csv"]
     scratch = houses.from_scratch(STAGING)
     assert_same(database, scratch.database, STAGING_TABLES)
+
+    # 5. a rule variable changes: every order id is parsed again by the new rule
+    before_rules = parse_times(database)
+    houses.rules = {"max_order_amount": 500}
+    after_rules = houses.incremental(STAGING)
+    assert files_parsed(after_rules) == 0
+    parsed_again = parse_times(database)
+    assert all(parsed_again[i] > at for i, at in before_rules.items())
+    scratch = houses.from_scratch(STAGING)
+    assert_same(database, scratch.database, STAGING_TABLES)
+    with duckdb.connect(str(database), read_only=True) as con:
+        (above_max,) = con.execute(
+            "select count(*) from stg_shop__orders_parsed"
+            " where rejection_reason = 'amount_above_max'"
+        ).fetchone()
+    assert above_max > 0
 
 
 def test_incremental_staging_must_be_a_boolean(tmp_path):

@@ -3,7 +3,7 @@
     a view: int_orders_sequenced already holds these rows, and a second copy of
     the whole order history would cost a full write per build. -#}
 
-{{ config(materialized=('view' if target.type == 'duckdb' else 'table')) }}
+{{ config(materialized=reshaping_materialization()) }}
 
 with
 

@@ -1,20 +1,111 @@
-{{ config(materialized='table') }}
-
 {#-
   One row per raw order row: every value parsed, every row given exactly one
   outcome. `staged` rows become stg_shop__orders, `rejected` rows carry a reason
   into stg_shop__rejected_rows, and `collapsed_duplicate` rows are exact copies
   of a staged row. Nothing is filtered here, so outcomes always add up to the
   rows read.
+
+  A table by default. With `incremental_staging: true` (DuckDB) the rows are kept
+  between runs and a run recomputes only the order ids that a file change can
+  have touched: every outcome (version rank, copy number) is decided among the
+  rows of one order id, so the ids on the rows of new, changed or removed files
+  are the only ones whose rows can change. All ids are recomputed when the rule
+  variables or seeds changed (a fingerprint of them is kept on every row). Each
+  kept row says which file version it came from (source_loaded_at) and when it
+  was parsed (parsed_at); the post-hook removes the older rows of the ids
+  parsed again and the rows of file versions no longer held.
 -#}
 
 {%- set reporting_currency = var('reporting_currency') | upper | trim -%}
+{%- set incremental = incremental_staging_enabled() -%}
+{{ config(
+    materialized=('incremental' if incremental else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    post_hook=(["{{ delete_superseded_parsed_rows(ref('base_shop__orders_typed')) }}"] if incremental else []),
+) }}
 
 with
+{% if incremental %}
+    all_typed as (
 
+        select * from {{ ref('base_shop__orders_typed') }}
+
+    ),
+
+    rules as (
+
+        {#- everything besides the row itself that decides an outcome -#}
+        select {{ parse_rules_fingerprint(ref('currency_rates'), ref('order_status_map')) }}
+            as rules_fingerprint
+
+    ),
+    {% if is_incremental() %}
+        kept_loads as (
+
+            select distinct
+                source_file,
+                source_loaded_at as loaded_at
+            from {{ this }}
+
+        ),
+
+        typed_loads as (
+
+            select distinct
+                source_file,
+                loaded_at
+            from all_typed
+
+        ),
+
+        affected_keys as (
+
+            -- ids on the rows of file versions parsed since the kept rows
+            select {{ parse_order_key('all_typed.order_id') }} as order_key
+            from all_typed
+            left join kept_loads
+                on
+                    all_typed.source_file = kept_loads.source_file
+                    and all_typed.loaded_at = kept_loads.loaded_at
+            where kept_loads.source_file is null
+
+            union
+
+            -- ids on kept rows of file versions no longer held
+            select {{ parse_order_key('kept.order_id') }} as order_key
+            from {{ this }} as kept
+            left join typed_loads
+                on
+                    kept.source_file = typed_loads.source_file
+                    and kept.source_loaded_at = typed_loads.loaded_at
+            where typed_loads.source_file is null
+
+            union
+
+            -- every id when the rules changed since the kept rows were parsed
+            select {{ parse_order_key('all_typed.order_id') }} as order_key
+            from all_typed
+            where exists (
+                    select 1
+                    from {{ this }} as kept
+                    cross join rules
+                    where kept.rules_fingerprint != rules.rules_fingerprint
+                )
+
+        ),
+    {% endif %}
+{% endif %}
 typed as {{ cte_not_materialized() }} (
 
-    select * from {{ ref('base_shop__orders_typed') }}
+    {%- if incremental %}
+        select * from all_typed
+        {%- if is_incremental() %}
+            where {{ parse_order_key('order_id') }} in (select affected_keys.order_key from affected_keys)
+        {%- endif %}
+    {%- else %}
+        select * from {{ ref('base_shop__orders_typed') }}
+    {%- endif %}
 
 ),
 
@@ -57,6 +148,9 @@ parsed as (
         amount_number,
         coalesce(currency_code_read, '{{ reporting_currency }}') as currency_code,
         raw_status,
+        {%- if incremental %}
+            loaded_at as source_loaded_at,
+        {%- endif %}
         discount_parsed,
         discount_number
     from typed
@@ -295,6 +389,11 @@ final as (
         version_rank,
         copy_number,
         row_outcome,
+        {%- if incremental %}
+            source_loaded_at,
+            (select rules.rules_fingerprint from rules) as rules_fingerprint,
+            current_timestamp as parsed_at,
+        {%- endif %}
         rejection_reason,
         rejection_detail
     from outcomes
