@@ -86,6 +86,20 @@
 {%- endmacro %}
 
 
+{#- The order keys of the rows of `rows` (aliased `alias`) whose file version
+    (source_file, `loaded_at`) is not among `loads` (source_file, loaded_at):
+    one side of the difference between the typed and the kept file versions. -#}
+{% macro parse_keys_of_unmatched_loads(rows, alias, loaded_at, loads) -%}
+select {{ parse_order_key(alias ~ '.order_id') }} as order_key
+from {{ rows }}{{ ' as ' ~ alias if rows | string != alias }}
+left join {{ loads }}
+    on
+        {{ alias }}.source_file = {{ loads }}.source_file
+        and {{ alias }}.{{ loaded_at }} = {{ loads }}.loaded_at
+where {{ loads }}.source_file is null
+{%- endmacro %}
+
+
 {#- md5 of everything besides the raw row that decides a parsed row's outcome:
     the rule variables and the contents of the currency and status seeds. -#}
 {% macro parse_rules_fingerprint(currency_rates, status_map) -%}

@@ -62,24 +62,12 @@ with
         affected_keys as (
 
             -- ids on the rows of file versions parsed since the kept rows
-            select {{ parse_order_key('all_typed.order_id') }} as order_key
-            from all_typed
-            left join kept_loads
-                on
-                    all_typed.source_file = kept_loads.source_file
-                    and all_typed.loaded_at = kept_loads.loaded_at
-            where kept_loads.source_file is null
+            {{ parse_keys_of_unmatched_loads('all_typed', 'all_typed', 'loaded_at', 'kept_loads') }}
 
             union
 
             -- ids on kept rows of file versions no longer held
-            select {{ parse_order_key('kept.order_id') }} as order_key
-            from {{ this }} as kept
-            left join typed_loads
-                on
-                    kept.source_file = typed_loads.source_file
-                    and kept.source_loaded_at = typed_loads.loaded_at
-            where typed_loads.source_file is null
+            {{ parse_keys_of_unmatched_loads(this, 'kept', 'source_loaded_at', 'typed_loads') }}
 
             union
 
