@@ -7,10 +7,14 @@ same model file runs on both.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 
 import pandas as pd
 import pyarrow as pa
+
+#: DuckDB types whose Arrow form pandas would convert differently from DuckDB
+_NESTED_OR_INTERVAL = re.compile(r"^(INTERVAL|STRUCT|MAP|UNION)|\]$")
 
 
 def to_pandas(
@@ -28,7 +32,59 @@ def to_pandas(
         relation = relation.filter(where)
     if columns:
         relation = relation.project(", ".join(columns))
-    return relation.df()
+    if any(_NESTED_OR_INTERVAL.search(str(kind)) for kind in relation.types):
+        return relation.df()  # not read by the models: DuckDB converts those
+    # decimals and 128-bit integers cast by DuckDB: the same doubles as
+    # relation.df() gives (Arrow would hand them over as Decimal objects)
+    relation = relation.project(
+        ", ".join(
+            f'cast("{name}" as double) as "{name}"'
+            if str(kind).startswith(("DECIMAL", "HUGEINT", "UHUGEINT"))
+            else f'"{name}"'
+            for name, kind in zip(relation.columns, relation.types, strict=True)
+        )
+    )
+    return arrow_to_pandas(relation.to_arrow_table())
+
+
+#: pandas' nullable dtype of each Arrow integer type (for columns with nulls).
+_NULLABLE_INTEGERS = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.UInt8Dtype(),
+    pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(),
+    pa.uint64(): pd.UInt64Dtype(),
+}
+
+
+def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table from DuckDB (decimals and 128-bit integers already cast
+    to double) as the
+    DataFrame DuckDB's ``relation.df()`` gives, at a fraction of its cost on a
+    million rows: dates as ``datetime64[us]``, integer and boolean columns with
+    nulls as pandas' nullable ``Int64`` / ``boolean``, a text column of nulls
+    only as ``object``, everything else as pyarrow converts it (numbers
+    zero-copy, text as pandas' Arrow-backed strings)."""
+    columns = {}
+    for field, column in zip(table.schema, table.columns, strict=True):
+        kind = field.type
+        if pa.types.is_decimal(kind):
+            raise TypeError(f"{field.name}: cast decimals to double first")
+        if pa.types.is_date(kind):
+            column = column.cast(pa.timestamp("us"))
+        if column.null_count and kind in _NULLABLE_INTEGERS:
+            series = column.to_pandas(types_mapper=_NULLABLE_INTEGERS.get)
+        elif column.null_count and pa.types.is_boolean(kind):
+            series = column.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+        elif column.null_count == len(column) and pa.types.is_string(kind):
+            series = pd.Series([None] * len(column), dtype=object)
+        else:
+            series = column.to_pandas()
+        columns[field.name] = series
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
 
 
 def as_dates(values) -> pd.Series:
