@@ -261,33 +261,62 @@ def _thin(counts: np.ndarray, limit: int, seed: int) -> np.ndarray:
     return rng.binomial(counts.astype(np.int64), limit / total).astype(np.float64)
 
 
+#: Columns of ``int_churn_snapshot_tuples_counted``, in the sort order the
+#: fits read them in.
+BTYD_TUPLE_KEYS: tuple[str, ...] = (
+    "cut_off_index",
+    "frequency_x",
+    "recency_t_x",
+    "age_t",
+)
+
+
 @single_threaded
-def btyd_params_frame(tuples: pd.DataFrame) -> pd.DataFrame:
+def btyd_params_frame(tuples: pd.DataFrame | pa.Table) -> pd.DataFrame:
     """BG/NBD fitted at each cut-off on that cut-off's distinct ``(x, t_x, T)``
     tuples (days) only; one row per cut-off and parameter.
 
-    ``tuples`` has ``cut_off_index, cut_off_date, frequency_x, recency_t_x,
-    age_t, n_customers``. A cut-off with more than
+    ``tuples`` (pandas or Arrow) has ``cut_off_index, cut_off_date,
+    frequency_x, recency_t_x, age_t, n_customers``, in any row order (rows in
+    :data:`BTYD_TUPLE_KEYS` order skip the sort). A cut-off with more than
     :data:`BTYD_MAX_FIT_CUSTOMERS` customers is fitted on a random subset of
-    that size (binomial thinning of the counts, seed fixed per cut-off).
+    that size (binomial thinning of the counts in key order, seed fixed per
+    cut-off).
     """
-    keys = ["frequency_x", "recency_t_x", "age_t"]
+    if isinstance(tuples, pd.DataFrame):
+        tuples = pa.Table.from_pandas(tuples, preserve_index=False)
+    columns = {
+        name: tuples.column(name).to_numpy()
+        for name in (*BTYD_TUPLE_KEYS, "n_customers")
+    }
+    dates = tuples.column("cut_off_date")
+    keys = [columns[name] for name in BTYD_TUPLE_KEYS]
+    order = None
+    if len(keys[0]) > 1 and not _in_key_order(keys):
+        order = np.lexsort(keys[::-1])
+        keys = [key[order] for key in keys]
+    counts_all = columns["n_customers"].astype(np.float64)
+    if order is not None:
+        counts_all = counts_all[order]
+    k_all = keys[0]
+    starts = np.flatnonzero(np.r_[True, k_all[1:] != k_all[:-1]])
+    ends = np.r_[starts[1:], len(k_all)]
     rows = []
-    for k, at_cut_off in tuples.groupby("cut_off_index", sort=True):
-        k = int(k)
-        at_cut_off = at_cut_off.sort_values(keys)
-        counts = at_cut_off["n_customers"].to_numpy(np.float64)
+    for start, end in zip(starts, ends, strict=True):
+        k = int(k_all[start])
+        counts = counts_all[start:end]
         weights = _thin(counts, BTYD_MAX_FIT_CUSTOMERS, RANDOM_STATE + k)
         kept = weights > 0
         fit = fit_bgnbd(
-            *(at_cut_off[key].to_numpy(np.float64)[kept] for key in keys),
+            *(key[start:end].astype(np.float64)[kept] for key in keys[1:]),
             weights[kept],
             time_unit="day",
         )
+        cut_off_date = dates[int(start if order is None else order[start])].as_py()
         for record in fit.to_records():
             record.update(
                 cut_off_index=k,
-                cut_off_date=at_cut_off["cut_off_date"].iloc[0],
+                cut_off_date=cut_off_date,
                 snapshot_role=snapshot_role(k),
                 n_customers=int(counts.sum()),
                 n_customers_fitted=int(weights.sum()),
@@ -298,6 +327,17 @@ def btyd_params_frame(tuples: pd.DataFrame) -> pd.DataFrame:
     frame["standard_error"] = frame["standard_error"].astype("float64")
     frame["cut_off_date"] = as_dates(frame["cut_off_date"])
     return frame
+
+
+def _in_key_order(keys: Sequence[np.ndarray]) -> bool:
+    """Whether rows are sorted by the columns ``keys`` (lexicographically)."""
+    tied = np.ones(len(keys[0]) - 1, dtype=bool)  # neighbours equal so far
+    for key in keys:
+        before, after = key[:-1], key[1:]
+        if np.any(tied & (before > after)):
+            return False
+        tied &= before == after
+    return True
 
 
 def btyd_fits_from_params(params: pd.DataFrame) -> dict[int, FitResult]:

@@ -12,10 +12,12 @@ import hashlib
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from dbt_helpers import run_dbt
 
 from customer_value import churn, lifecycle
+from customer_value.clv.simulate import simulate_bgnbd
 
 AS_OF = dt.date(2024, 12, 31)
 START = dt.date(2022, 1, 1)
@@ -421,6 +423,50 @@ def test_importance_reads_a_hash_prefix_holding_the_same_first_rows():
     )
     few = pd.DataFrame({"cut_off_index": [1], "n_customers": [15_000]})
     assert churn.importance_filter(few) == churn.VALIDATION_FILTER
+
+
+def test_btyd_fits_do_not_depend_on_the_row_order_of_the_tuples():
+    """The thinned fits (more customers than BTYD_MAX_FIT_CUSTOMERS) read the
+    tuples in key order: shuffled pandas rows and Arrow rows sorted by the
+    warehouse give the same parameters."""
+    rng = np.random.default_rng(5)
+    n = churn.BTYD_MAX_FIT_CUSTOMERS + 15_000
+    frames = []
+    for k in (1, 2):
+        simulated = simulate_bgnbd(
+            {"r": 0.25, "alpha": 20.0, "a": 0.8, "b": 2.5},
+            rng.integers(30, 700, n).astype(float),
+            rng,
+        )
+        customers = pd.DataFrame(
+            {
+                "frequency_x": simulated.x.astype(int),
+                "recency_t_x": np.floor(simulated.t_x).astype(int),
+                "age_t": simulated.T.astype(int),
+            }
+        )
+        tuples = customers.value_counts().rename("n_customers").reset_index()
+        tuples.insert(0, "cut_off_index", k)
+        tuples.insert(
+            1,
+            "cut_off_date",
+            pd.Timestamp("2025-10-02") - pd.Timedelta(days=90 * (k - 1)),
+        )
+        frames.append(tuples)
+    tuples = pd.concat(frames, ignore_index=True)
+    shuffled = tuples.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    ordered = pa.Table.from_pandas(
+        tuples.sort_values(list(churn.BTYD_TUPLE_KEYS)), preserve_index=False
+    )
+    from_pandas = churn.btyd_params_frame(shuffled)
+    from_arrow = churn.btyd_params_frame(ordered)
+    pd.testing.assert_frame_equal(from_pandas, from_arrow, check_exact=True)
+    assert (from_arrow["n_customers"] == n).all()
+    assert (from_arrow["n_customers_fitted"] < n).all()
+    assert list(from_arrow["cut_off_date"].astype(str).unique()) == [
+        "2025-10-02",
+        "2025-07-04",
+    ]
 
 
 def test_risk_bands_at_their_boundaries():

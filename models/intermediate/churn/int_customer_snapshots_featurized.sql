@@ -42,29 +42,48 @@ totals as (
 
 customers as (
 
-    select * from {{ ref('int_customers_profiled') }}
+    select * from {{ ref('stg_shop__customers') }}
 
 ),
 
-cut_off_customers as (
+cut_off_thresholds as (
 
-    {#- customers with a purchase on or before each training cut-off -#}
-    {%- for k in range(2, last_cut_off + 1) %}
+    {#- per training cut-off: the customers with a purchase on or before it and
+        the sample's hash threshold (8 hex digits), rounded up by one so that it
+        never falls below the one the models compute in Python (their rows are
+        a subset); a cut-off with at most the quota keeps every row -#}
+    select
+        cut_off_index,
+        case
+            when customers <= {{ quota }} then 'g'
+            else lower(lpad(hex(
+                    least(
+                        cast(floor(cast({{ quota }} as double) * 4294967296 / customers) as bigint) + 1,
+                        4294967295
+                    )
+                ), 8, '0'))
+        end as sample_hash_below
+    from (
+        {%- for k in range(2, last_cut_off + 1) %}
 
-        select
-            {{ k }} as cut_off_index,
-            sum(case when purchase_days_{{ k }} > 0 then 1 else 0 end) as customers
-        from totals
-        {%- if not loop.last %}
+            select
+                {{ k }} as cut_off_index,
+                sum(case when purchase_days_{{ k }} > 0 then 1 else 0 end) as customers
+            from totals
+            {%- if not loop.last %}
 
-            union all
-        {%- endif %}
-    {%- endfor %}
+                union all
+            {%- endif %}
+        {%- endfor %}
+    ) as counted
 
 ),
 
-all_snapshots as (
+snapshots as (
 
+    {#- every customer with a purchase by the cut-off at k = 0 and 1; at the
+        training cut-offs only the sample, drawn before any feature is computed
+        ('g' sorts after every hex digit: all rows) -#}
     {%- for k in range(last_cut_off + 1) %}
 
         select
@@ -73,7 +92,7 @@ all_snapshots as (
             cast({{ dbt.dateadd('day', -1 * k * horizon_days, 'as_of_date') }} as date) as cut_off_date,
             cast({{ dbt.dateadd('day', (1 - k) * horizon_days, 'as_of_date') }} as date) as horizon_end_date,
             as_of_date,
-            substring({{ row_key(['customer_id', k]) }}, 1, 8) as sample_hash,
+            sample_hash,
             first_purchase_date,
             last_purchase_date_{{ k }} as last_purchase_date,
             previous_purchase_date_{{ k }} as previous_purchase_date,
@@ -100,34 +119,25 @@ all_snapshots as (
             {%- else %}
                 purchase_days_{{ k - 1 }} - purchase_days_{{ k }} as horizon_purchase_days
             {%- endif %}
-        from totals
-        where purchase_days_{{ k }} > 0
+        from (
+            select
+                totals.*,
+                substring({{ row_key(['totals.customer_id', k]) }}, 1, 8) as sample_hash
+            from totals
+            where totals.purchase_days_{{ k }} > 0
+        ) as hashed
+        {%- if k >= 2 %}
+            where hashed.sample_hash < (
+                    select cut_off_thresholds.sample_hash_below
+                    from cut_off_thresholds
+                    where cut_off_thresholds.cut_off_index = {{ k }}
+                )
+        {%- endif %}
         {%- if not loop.last %}
 
             union all
         {%- endif %}
     {%- endfor %}
-
-),
-
-snapshots as (
-
-    {#- every row at k = 0 and 1; the sample at the training cut-offs: the
-        threshold is rounded up by one so that it never falls below the one
-        the models compute in Python (those rows are a subset) -#}
-    select all_snapshots.*
-    from all_snapshots
-    left join cut_off_customers
-        on all_snapshots.cut_off_index = cut_off_customers.cut_off_index
-    where
-        all_snapshots.cut_off_index <= 1
-        or cut_off_customers.customers <= {{ quota }}
-        or all_snapshots.sample_hash < lower(lpad(hex(
-            least(
-                cast(floor(cast({{ quota }} as double) * 4294967296 / cut_off_customers.customers) as bigint) + 1,
-                4294967295
-            )
-        ), 8, '0'))
 
 ),
 

@@ -2,10 +2,12 @@
 the BTYD baseline of the churn models and the source of their BTYD features."""
 
 from customer_value import churn
-from customer_value.frames import to_pandas
+from customer_value.frames import to_arrow
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    tuples = to_pandas(dbt.ref("int_churn_snapshot_tuples_counted"))
+    tuples = to_arrow(
+        dbt.ref("int_churn_snapshot_tuples_counted"), order_by=churn.BTYD_TUPLE_KEYS
+    )
     return churn.btyd_params_frame(tuples)
