@@ -981,7 +981,7 @@ def backtest_frame(
     out["churn_probability"] = out[probability_column(selected)]
     out["churned"] = churned
     out["lifecycle_stage"] = features["lifecycle_stage"].to_numpy()
-    out["acquisition_channel"] = validation["acquisition_channel"].to_numpy()
+    out["acquisition_channel"] = validation["acquisition_channel"].array
     out["recency_days"] = validation["recency_days"].astype("int64").to_numpy()
     return out[list(BACKTEST_COLUMNS)]
 
@@ -1208,10 +1208,11 @@ def _two_decimals(values: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(whole, fraction, ".")
 
 
-def top_reasons(contributions: pd.DataFrame, k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_reasons(contributions: pd.DataFrame, k: int) -> tuple[pa.Array, pa.Array]:
     """Per row: the group pushing churn most (null when none pushes it above
     the typical customer) and up to ``k`` groups with a positive push,
-    largest first, as text ``"group (+0.42); ..."`` (log-odds)."""
+    largest first, as text ``"group (+0.42); ..."`` (log-odds); Arrow text
+    arrays (a million Python strings would cost more than building them)."""
     values = contributions.to_numpy(np.float64)
     names = pa.array(list(contributions.columns), pa.string())
     order = np.argsort(-values, axis=1, kind="stable")[:, :k]
@@ -1230,10 +1231,7 @@ def top_reasons(contributions: pd.DataFrame, k: int) -> tuple[np.ndarray, np.nda
         else:  # pushes are sorted: a positive one follows only positive ones
             joined = pc.binary_join_element_wise(text, part, "; ")
             text = pc.if_else(positive, joined, text)
-    return (
-        first.to_numpy(zero_copy_only=False),
-        text.to_numpy(zero_copy_only=False),
-    )
+    return first, text
 
 
 # ---------------------------------------------------------------------------
@@ -1304,17 +1302,29 @@ def churn_risk_frame(
         encoded = model.encoder.transform(features)
         out["churn_probability"] = model.predict_proba(features, encoded)
         reasons = fit_reason_model(model, train_features, training["customer_id"])
-        first, texts = top_reasons(
-            reasons.contributions(features, encoded), settings.top_reasons
-        )
-        out["top_reason"], out["top_reasons"] = first, texts
+        # in batches: a million rows' contributions and their sort at once
+        # take more time to allocate than to compute
+        batches = [
+            top_reasons(
+                reasons.contributions(
+                    features.iloc[start : start + SCORING_BATCH_ROWS],
+                    encoded[start : start + SCORING_BATCH_ROWS],
+                ),
+                settings.top_reasons,
+            )
+            for start in range(0, len(features), SCORING_BATCH_ROWS)
+        ]
+        first = pa.chunked_array([batch[0] for batch in batches], pa.string())
+        texts = pa.chunked_array([batch[1] for batch in batches], pa.string())
+        out["top_reason"] = first.to_pandas().array
+        out["top_reasons"] = texts.to_pandas().array
         out["model"] = model_name
     else:
         out["churn_probability"] = out["btyd_churn_probability"]
         out["model"] = BASELINE
     out["risk_band"] = risk_band(out["churn_probability"], settings)
     out["lifecycle_stage"] = features["lifecycle_stage"].to_numpy()
-    out["acquisition_channel"] = scoring["acquisition_channel"].to_numpy()
+    out["acquisition_channel"] = scoring["acquisition_channel"].array
     out["recency_days"] = scoring["recency_days"].astype("int64").to_numpy()
     out["purchase_days"] = scoring["purchase_days"].astype("int64").to_numpy()
     return out[list(RISK_COLUMNS)]

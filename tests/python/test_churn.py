@@ -137,7 +137,7 @@ def _backtest_from(database, shop_sql: dict, settings: churn.ChurnSettings):
     relation = '"warehouse"."main".'
     sources = {
         "int_purchase_days_sequenced": "purchase_days",
-        "int_customers_profiled": "customers",
+        "stg_shop__customers": "customers",
         "int_customers_cut_offs_totalled": "totals",
     }
 
@@ -228,7 +228,7 @@ def test_backtest_scores_do_not_change_when_future_orders_move(shop, tmp_path):
             """
         )
         con.sql(
-            "create table customers as select * from source.main.int_customers_profiled"
+            "create table customers as select * from source.main.stg_shop__customers"
         )
     after = _backtest_from(shifted, shop, settings)
     after = after.sort_values("customer_id").reset_index(drop=True)
@@ -520,8 +520,8 @@ def test_top_reasons_are_the_largest_positive_pushes_in_order():
         }
     )
     first, text = churn.top_reasons(pushes, 2)
-    assert list(first) == ["recency", None, "tenure"]
-    assert list(text) == [
+    assert first.to_pylist() == ["recency", None, "tenure"]
+    assert text.to_pylist() == [
         "recency (+1.23); spend (+0.40)",
         None,
         "tenure (+2.00); recency (+0.50)",

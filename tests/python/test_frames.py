@@ -38,6 +38,11 @@ QUERIES = {
                null::date as day, null::decimal(18, 2) as money
         from range(3)
     """,
+    "only columns with nulls": """
+        select null::bigint as big, true::boolean and null as flag,
+               null::varchar as text
+        from range(3)
+    """,
     "no rows": """
         select 'a'::varchar as text, 1::bigint as big, true as flag,
                date '2020-01-01' as day, 1.5::decimal(18, 2) as money
