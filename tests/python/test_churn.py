@@ -15,6 +15,12 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from dbt_helpers import run_dbt
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    log_loss,
+    roc_auc_score,
+)
 
 from customer_value import churn, lifecycle
 from customer_value.clv.simulate import simulate_bgnbd
@@ -486,6 +492,26 @@ def test_metrics_match_their_definitions_and_handle_a_single_outcome():
     assert m["base_rate"] == pytest.approx(0.6) and m["n_customers"] == 5
     single = churn.classification_metrics(np.ones(3, bool), np.full(3, 0.7))
     assert single["roc_auc"] is None and single["average_precision"] is None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_metrics_equal_scikit_learns_with_tied_scores(seed):
+    """One sort gives what scikit-learn's metric functions give, also when
+    many scores tie (rounded probabilities) and classes are unbalanced."""
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    y = rng.random(n) < [0.8, 0.5, 0.05][seed]
+    p = np.clip(np.round(0.5 * y + rng.random(n) * 0.7, 2), 0, 1)
+    m = churn.classification_metrics(y, p)
+    clipped = np.clip(p, churn.EPS, 1 - churn.EPS)
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(y, clipped), rel=1e-12)
+    assert m["average_precision"] == pytest.approx(
+        average_precision_score(y, clipped), rel=1e-12
+    )
+    assert m["log_loss"] == pytest.approx(
+        log_loss(y, clipped, labels=[False, True]), rel=1e-12
+    )
+    assert m["brier_score"] == pytest.approx(brier_score_loss(y, clipped), rel=1e-12)
 
 
 def test_selection_takes_the_lowest_log_loss_and_the_logistic_on_ties():
