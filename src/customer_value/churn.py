@@ -293,8 +293,12 @@ def btyd_params_frame(tuples: pd.DataFrame | pa.Table) -> pd.DataFrame:
     if order is not None:
         counts_all = counts_all[order]
     k_all = keys[0]
+    # One slice per cut-off; no rows (no valid order before any cut-off) gives
+    # no slices and an empty frame.
     starts = np.flatnonzero(np.r_[True, k_all[1:] != k_all[:-1]])
     ends = np.r_[starts[1:], len(k_all)]
+    if len(k_all) == 0:
+        starts = ends = starts[:0]
     rows = []
     for start, end in zip(starts, ends, strict=True):
         k = int(k_all[start])

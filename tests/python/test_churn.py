@@ -475,6 +475,24 @@ def test_btyd_fits_do_not_depend_on_the_row_order_of_the_tuples():
     ]
 
 
+def test_btyd_fits_of_no_tuples_are_an_empty_frame():
+    """A shop with no valid order before any cut-off (every order cancelled)
+    has no tuples: no fits, the stored columns, no error."""
+    empty = pa.table(
+        {
+            "cut_off_index": pa.array([], pa.int32()),
+            "cut_off_date": pa.array([], pa.date32()),
+            **{
+                name: pa.array([], pa.int64())
+                for name in (*churn.BTYD_TUPLE_KEYS[1:], "n_customers")
+            },
+        }
+    )
+    frame = churn.btyd_params_frame(empty)
+    assert frame.empty
+    assert list(frame.columns) == list(churn.BTYD_PARAMS_COLUMNS)
+
+
 def test_risk_bands_at_their_boundaries():
     settings = churn.ChurnSettings(risk_band_high=0.8, risk_band_medium=0.5)
     bands = churn.risk_band(np.array([0.8, 0.79999, 0.5, 0.49999, 0.0, 1.0]), settings)
