@@ -64,8 +64,16 @@ repeat_values as (
 
     select
         calibration.customer_id,
-        avg(case when purchase_days.period_value > 0 then purchase_days.period_value end)
-            as repeat_mean_value,
+        {#- six decimals, through decimal(38, 10): Spark averages decimals to six
+            places, and the Gamma-Gamma fit turns a difference in the last bits
+            of a mean into one in the sixth digit of its parameters -#}
+        cast(
+            cast(
+                avg(case when purchase_days.period_value > 0 then purchase_days.period_value end)
+                as decimal(38, 10)
+            )
+            as decimal(38, 6)
+        ) as repeat_mean_value,
         count(case when purchase_days.period_value > 0 then 1 end) as repeat_periods_with_value
     from calibration
     inner join purchase_days
