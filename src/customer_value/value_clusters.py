@@ -35,7 +35,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
 from customer_value.frames import as_dates
@@ -132,6 +131,45 @@ def _selection_rows(n: int, limit: int) -> np.ndarray:
     return np.linspace(0, n - 1, limit).round().astype(np.int64)
 
 
+def silhouettes_of(rows: np.ndarray, labelings: list[np.ndarray]) -> list[float]:
+    """The mean silhouette of each labelling of ``rows`` (Euclidean; what
+    scikit-learn's ``silhouette_score`` gives, to rounding), from one distance
+    matrix: for each row, a = mean distance to the other members of its
+    cluster, b = the lowest mean distance to another cluster, s = (b - a) /
+    max(a, b), 0 in a cluster of one. Each labelling needs 2 .. n - 1 distinct
+    labels."""
+    if not labelings:
+        return []
+    rows = np.asarray(rows, dtype=np.float64)
+    n = len(rows)
+    distances = rows @ rows.T
+    squared = np.einsum("ij,ij->i", rows, rows)
+    distances *= -2.0
+    distances += squared[:, None]
+    distances += squared[None, :]
+    np.maximum(distances, 0.0, out=distances)
+    np.fill_diagonal(distances, 0.0)
+    np.sqrt(distances, out=distances)
+    position = np.arange(n)
+    out = []
+    for labels in labelings:
+        _, codes = np.unique(labels, return_inverse=True)
+        members = np.zeros((n, codes.max() + 1))
+        members[position, codes] = 1.0
+        sums = distances @ members  # row -> total distance to each cluster
+        sizes = members.sum(axis=0)
+        own_size = sizes[codes]
+        a = sums[position, codes] / np.maximum(own_size - 1.0, 1.0)
+        means = sums / sizes
+        means[position, codes] = np.inf
+        b = means.min(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = (b - a) / np.maximum(a, b)
+        s[own_size == 1] = 0.0
+        out.append(float(np.mean(np.nan_to_num(s))))
+    return out
+
+
 def _kmeans(rows: np.ndarray, k: int) -> KMeans:
     return KMeans(n_clusters=k, n_init=4, random_state=RANDOM_STATE).fit(rows)
 
@@ -141,15 +179,17 @@ def _choose_k(z: np.ndarray) -> tuple[int, dict[int, float], KMeans | None]:
     the selection rows."""
     rows = z[_selection_rows(len(z), SELECTION_ROWS)]
     scored = rows[_selection_rows(len(rows), SILHOUETTE_ROWS)]
-    silhouettes, fits = {}, {}
+    fits, labelings = {}, {}
     for k in K_RANGE:
         if k >= len(rows):
             break
         fits[k] = _kmeans(rows, k)
         labels = fits[k].predict(scored)
-        if len(np.unique(labels)) < 2:
-            continue
-        silhouettes[k] = float(silhouette_score(scored, labels))
+        if len(np.unique(labels)) >= 2:
+            labelings[k] = labels
+    silhouettes = dict(
+        zip(labelings, silhouettes_of(scored, list(labelings.values())), strict=True)
+    )
     if not silhouettes:  # too few distinct customers for 3 clusters
         return 1, silhouettes, None
     best = max(silhouettes.values())
@@ -372,9 +412,7 @@ def cluster_profiles(assigned: pd.DataFrame, settings: ClusterSettings) -> pd.Da
     scored = 1 < len(np.unique(labels[rows])) < len(rows)
     out["k"] = k
     out["k_selected_by"] = k_selected_by(k, settings)
-    out["silhouette"] = (
-        float(silhouette_score(z[rows], labels[rows])) if scored else np.nan
-    )
+    out["silhouette"] = silhouettes_of(z[rows], [labels[rows]])[0] if scored else np.nan
     out["as_of_date"] = as_dates(
         [frame["as_of_date"].iloc[0] if len(frame) else None] * len(out)
     )

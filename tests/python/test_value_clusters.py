@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from customer_value import value_clusters as vc
 
@@ -45,6 +45,22 @@ def planted_customers(n_per_group: int, seed: int = 3) -> pd.DataFrame:
     frame["customer_id"] = [f"c{i:06d}" for i in rng.permutation(len(frame))]
     frame["as_of_date"] = pd.Timestamp("2025-12-31")
     return frame
+
+
+def test_silhouettes_from_one_distance_matrix_equal_scikit_learns():
+    """Duplicate rows (zero distances), a cluster of one and labels that are
+    not 0 .. k - 1 included."""
+    rng = np.random.default_rng(11)
+    rows = rng.normal(size=(600, 5))
+    rows[:40] = rows[0]
+    labelings = [rng.integers(0, k, len(rows)) for k in (2, 3, 8)]
+    labelings.append(np.r_[5, np.full(len(rows) - 1, 9)])
+    labelings.append(np.where(rows[:, 0] > 0, 7, 3))
+    ours = vc.silhouettes_of(rows, labelings)
+    assert ours == pytest.approx(
+        [silhouette_score(rows, labels) for labels in labelings], abs=1e-12
+    )
+    assert vc.silhouettes_of(rows, []) == []
 
 
 def test_planted_clusters_are_recovered_with_k_chosen_by_silhouette():
