@@ -613,7 +613,7 @@ def feature_frame(
     f["country_code"] = _category(s, "country_code")
     f["btyd_p_no_purchase"] = btyd["btyd_p_no_purchase"]
     numeric, _ = model_columns(f)
-    if not np.isfinite(f[numeric].to_numpy(np.float64)).all():
+    if not all(np.isfinite(f[column].to_numpy(np.float64)).all() for column in numeric):
         raise ValueError("churn features hold a non-finite value")
     return f
 
@@ -658,7 +658,9 @@ class FeatureEncoder:
 
     def transform(self, features: pd.DataFrame) -> np.ndarray:
         n = len(self.numeric)
-        X = np.empty((len(features), n + len(self.categorical)))
+        # column-major: each column is written in one contiguous pass (filling
+        # a row-major matrix column by column costs ten times as much)
+        X = np.empty((len(features), n + len(self.categorical)), order="F")
         for i, column in enumerate(self.numeric):
             X[:, i] = features[column].to_numpy(np.float64)
         for i, (column, vocabulary) in enumerate(
@@ -687,7 +689,10 @@ class LinearInputs(TransformerMixin, BaseEstimator):
         self.n_codes = n_codes
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> LinearInputs:
-        numeric = np.asarray(X, dtype=np.float64)[:, : self.n_numeric]
+        # row-major, so that the sums run in the same order whatever the layout
+        numeric = np.ascontiguousarray(
+            np.asarray(X, dtype=np.float64)[:, : self.n_numeric]
+        )
         self.mean_ = numeric.mean(axis=0)
         std = numeric.std(axis=0)
         self.scale_ = np.where(std > 0, std, 1.0)
