@@ -18,13 +18,18 @@ For each size (orders; customers = orders / 10) it
    of its own); the typed and parsed rows of the first file are kept from an
    earlier run, and the timed `dbt build` parses only the new file and
    recomputes only the order ids on it;
-6. prints a table with the ratios project / baseline and appends the results
+6. with --ml-pairs N, measures what the churn and value-cluster models add to
+   the build: N alternating pairs of full builds and builds without them (every
+   model downstream of their first intermediate models, with their tests),
+   each into a fresh warehouse; the median of the paired differences;
+7. prints a table with the ratios project / baseline and appends the results
    to BENCHMARKS.md with the date, the machine and the command.
 
 Usage:
     python scripts/benchmark.py                      # 100k, 1M and 10M orders
     python scripts/benchmark.py --sizes 100000 1000000 --no-write
     python scripts/benchmark.py --sizes 10000000 --daily  # also a daily incremental run
+    python scripts/benchmark.py --sizes 10000000 --ml-pairs 4 --no-write
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +52,14 @@ BIN = Path(sys.executable).parent
 BASELINE_SQL = PROJECT / "scripts" / "benchmark_baseline.sql"
 # The staging and RFM layers end in this model (the profile with RFM scores).
 SQL_LAYERS_LAST_MODEL = "int_customers_profiled"
+# The churn and value-cluster models are these intermediate models and
+# everything downstream of them (the churn marts, the cluster marts, their
+# tests, and the personal-data scan of all marts, which needs every mart).
+ML_MODELS_EXCLUDED = (
+    "int_customers_cut_offs_totalled+",
+    "int_customers_lrfmc_summarized+",
+)
+PRIVACY_SCAN_TEST = "assert_no_personal_data_in_marts"
 
 
 def log(message: str) -> None:
@@ -189,7 +203,60 @@ def benchmark_daily(n_orders: int, data: Path, workdir: Path) -> dict:
     }
 
 
-def benchmark_size(n_orders: int, workdir: Path, daily: bool = False) -> dict:
+def benchmark_ml_cost(
+    n_orders: int, variables: dict, workdir: Path, pairs: int
+) -> dict:
+    """``pairs`` alternating pairs: a full build, then one without the churn
+    and value-cluster models, each into a fresh warehouse (so that both meet
+    the machine in the same state); the median of the paired differences."""
+    full, without, privacy = [], [], []
+    excluded: set[str] = set()
+    for i in range(1, pairs + 1):
+        runs = {}
+        for kind, extra in (
+            ("full", []),
+            ("without", ["--exclude", *ML_MODELS_EXCLUDED]),
+        ):
+            log(f"churn and clusters cost, pair {i}/{pairs}: {kind} build")
+            database = workdir / f"ml_{kind}_{n_orders}.duckdb"
+            for path in (database, database.with_suffix(".duckdb.wal")):
+                path.unlink(missing_ok=True)
+            wall, _, times = dbt_build_timed(
+                variables,
+                database,
+                workdir / f"target_ml_{kind}_{n_orders}",
+                workdir,
+                command=["build", *extra],
+            )
+            runs[kind] = (wall, times)
+        full.append(runs["full"][0])
+        without.append(runs["without"][0])
+        privacy.append(
+            sum(
+                secs
+                for uid, secs in runs["full"][1].items()
+                if uid.split(".")[2] == PRIVACY_SCAN_TEST
+            )
+        )
+        excluded |= set(model_seconds(runs["full"][1])) - set(
+            model_seconds(runs["without"][1])
+        )
+        log(f"pair {i}: full {full[-1]:.1f} s, without {without[-1]:.1f} s")
+    added = sorted(f - w for f, w in zip(full, without, strict=True))
+    return {
+        "ml_pairs": pairs,
+        "ml_full_s": statistics.median(full),
+        "ml_without_s": statistics.median(without),
+        "ml_added_s": statistics.median(added),
+        "ml_added_range": (added[0], added[-1]),
+        "ml_privacy_scan_s": statistics.median(privacy),
+        "ml_models": sorted(excluded),
+    }
+
+
+def benchmark_size(
+    n_orders: int, workdir: Path, daily: bool = False, ml_pairs: int = 0
+) -> dict:
     n_customers = max(n_orders // 10, 100)
     data = workdir / f"data_{n_orders}"
     log(f"size {n_orders:,} orders / {n_customers:,} customers: generating data")
@@ -286,8 +353,12 @@ def benchmark_size(n_orders: int, workdir: Path, daily: bool = False) -> dict:
         .splitlines()[-1]
     )
     daily_results = benchmark_daily(n_orders, data, workdir) if daily else {}
+    ml_results = (
+        benchmark_ml_cost(n_orders, variables, workdir, ml_pairs) if ml_pairs else {}
+    )
     return {
         **daily_results,
+        **ml_results,
         "orders": n_orders,
         "customers": n_customers,
         "generate_s": gen_wall,
@@ -356,6 +427,29 @@ def render(results: list[dict], command: str) -> str:
                 f"| {1 - r['daily_build_s'] / r['build_s']:.0%} | {full_parse:.1f} "
                 f"| {daily_parse:.1f} |"
             )
+    ml = [r for r in results if "ml_added_s" in r]
+    if ml:
+        lines += [
+            "",
+            "What the churn and value-cluster models add (the "
+            f"{len(ml[-1]['ml_models'])} models {', '.join(ml[-1]['ml_models'])} and"
+            " their tests): alternating pairs of full builds and builds without them,"
+            " each from an empty warehouse; medians. The build without them also"
+            f" skips the personal-data scan of all marts ({PRIVACY_SCAN_TEST}), whose"
+            " median time in the full builds is given.",
+            "",
+            "| orders | customers | pairs | full build s | without s | added s"
+            " | added s, min-max | personal-data scan s |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in ml:
+            low, high = r["ml_added_range"]
+            lines.append(
+                f"| {r['orders']:,} | {r['customers']:,} | {r['ml_pairs']} "
+                f"| {r['ml_full_s']:.1f} | {r['ml_without_s']:.1f} "
+                f"| {r['ml_added_s']:.1f} | {low:.1f}-{high:.1f} "
+                f"| {r['ml_privacy_scan_s']:.1f} |"
+            )
     notes = [r["clv_reference_note"] for r in results if r["clv_reference_note"]]
     for note in notes:
         lines.append(f"\n{note}")
@@ -390,12 +484,23 @@ def main() -> int:
         action="store_true",
         help="also time a daily run with incremental staging (2 more builds a size)",
     )
+    parser.add_argument(
+        "--ml-pairs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time what the churn and value-cluster models add: N pairs of"
+        " builds with and without them (2 builds a pair and size)",
+    )
     args = parser.parse_args()
     command = "python scripts/benchmark.py " + " ".join(sys.argv[1:])
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        results = [benchmark_size(n, Path(tmp), args.daily) for n in sorted(args.sizes)]
+        results = [
+            benchmark_size(n, Path(tmp), args.daily, args.ml_pairs)
+            for n in sorted(args.sizes)
+        ]
     report = render(results, command.strip())
     print()
     print(report)
