@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.metrics.pairwise import euclidean_distances
 from threadpoolctl import threadpool_limits
 
 from customer_value.frames import as_dates
@@ -140,16 +141,8 @@ def silhouettes_of(rows: np.ndarray, labelings: list[np.ndarray]) -> list[float]
     labels."""
     if not labelings:
         return []
-    rows = np.asarray(rows, dtype=np.float64)
-    n = len(rows)
-    distances = rows @ rows.T
-    squared = np.einsum("ij,ij->i", rows, rows)
-    distances *= -2.0
-    distances += squared[:, None]
-    distances += squared[None, :]
-    np.maximum(distances, 0.0, out=distances)
-    np.fill_diagonal(distances, 0.0)
-    np.sqrt(distances, out=distances)
+    distances = euclidean_distances(np.asarray(rows, dtype=np.float64))
+    n = len(distances)
     position = np.arange(n)
     out = []
     for labels in labelings:
