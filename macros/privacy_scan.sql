@@ -38,6 +38,14 @@
 {%- endmacro %}
 
 
+{#- False only for text that can hold neither an e-mail address nor a phone number
+    (no `@`, `+`, space, dot or dash): such values skip the regular expressions. -#}
+{% macro personal_data_candidate(expression) -%}
+  ({{ expression }} like '%@%' or {{ expression }} like '%+%' or {{ expression }} like '% %'
+    or {{ expression }} like '%.%' or {{ expression }} like '%-%')
+{%- endmacro %}
+
+
 {#- True when the text expression holds something shaped like a phone number. -#}
 {% macro looks_like_phone(expression) -%}
   case
@@ -114,20 +122,25 @@
               {%- endif -%}
             {%- endfor -%}
             {%- if scanned | length > 0 -%}
-              {%- set counts = [] -%}
-              {%- set rows = [] -%}
+              {#- Per column, the values that pass the cheap necessary condition are
+                  grouped to their distinct values first: the regular expressions then run
+                  once per distinct value (weighted by its count), not once per row, since
+                  bands, names and reason texts repeat a lot, and ids never get grouped. -#}
               {%- for name in scanned -%}
                 {%- set value = 'cast(' ~ adapter.quote(name) ~ ' as ' ~ dbt.type_string() ~ ')' -%}
-                {%- do counts.append('count(case when ' ~ looks_like_email(value) ~ ' then 1 end) as e' ~ loop.index) -%}
-                {%- do counts.append('count(case when ' ~ looks_like_phone(value) ~ ' then 1 end) as p' ~ loop.index) -%}
-                {%- do rows.append("select '" ~ node.name ~ "' as relation_name, '" ~ name
-                    ~ "' as column_name, 'e-mail addresses' as finding, e" ~ loop.index ~ " as matching_values from counted") -%}
-                {%- do rows.append("select '" ~ node.name ~ "' as relation_name, '" ~ name
-                    ~ "' as column_name, 'phone numbers' as finding, p" ~ loop.index ~ " as matching_values from counted") -%}
+                {%- set counted = "(select sum(case when " ~ looks_like_email('scanned_value') ~ " then value_count end) as emails,"
+                    ~ " sum(case when " ~ looks_like_phone('scanned_value') ~ " then value_count end) as phones"
+                    ~ " from (select " ~ value ~ " as scanned_value, count(*) as value_count from " ~ relation
+                    ~ " where " ~ personal_data_candidate(value)
+                    ~ " group by " ~ value ~ ") as distinct_values)" -%}
+                {%- do findings.append(
+                    "select * from (with counted as " ~ counted
+                    ~ " select '" ~ node.name ~ "' as relation_name, '" ~ name
+                    ~ "' as column_name, 'e-mail addresses' as finding, emails as matching_values from counted"
+                    ~ " union all select '" ~ node.name ~ "' as relation_name, '" ~ name
+                    ~ "' as column_name, 'phone numbers' as finding, phones as matching_values from counted"
+                    ~ ") as scanned where matching_values > 0") -%}
               {%- endfor -%}
-              {%- do findings.append(
-                  "select * from (with counted as (select " ~ counts | join(', ') ~ " from " ~ relation ~ ") "
-                  ~ rows | join(' union all ') ~ ") as scanned where matching_values > 0") -%}
             {%- endif -%}
           {%- endif -%}
         {%- endif -%}
