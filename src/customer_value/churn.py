@@ -154,7 +154,7 @@ class ChurnSettings:
 
     horizon_days: int = 90
     training_snapshots: int = 6
-    max_training_rows: int = 30_000
+    max_training_rows: int = 20_000
     risk_band_high: float = 0.80
     risk_band_medium: float = 0.50
     top_reasons: int = 3
