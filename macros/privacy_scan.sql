@@ -23,7 +23,7 @@
     millions of ids, codes and names costs a substring search, not a chain of
     regexes per value. -#}
 {% macro looks_like_email(expression) -%}
-  case when {{ expression }} like '%@%'
+  case when {{ may_hold_email(expression) }}
     then {{ adapter.dispatch('looks_like_email', 'customer_value')(expression) }}
     else false
   end
@@ -38,20 +38,27 @@
 {%- endmacro %}
 
 
-{#- False only for text that can hold neither an e-mail address nor a phone number
-    (no `@`, `+`, space, dot or dash): such values skip the regular expressions. -#}
-{% macro personal_data_candidate(expression) -%}
-  ({{ expression }} like '%@%' or {{ expression }} like '%+%' or {{ expression }} like '% %'
+{#- The cheap necessary conditions: an e-mail address holds an `@`; a phone
+    number a `+` or a separator (space, dot, dash). -#}
+{% macro may_hold_email(expression) -%}
+  {{ expression }} like '%@%'
+{%- endmacro %}
+
+{% macro may_hold_phone(expression) -%}
+  ({{ expression }} like '%+%' or {{ expression }} like '% %'
     or {{ expression }} like '%.%' or {{ expression }} like '%-%')
+{%- endmacro %}
+
+{#- False only for text that can hold neither: such values skip the regular expressions. -#}
+{% macro personal_data_candidate(expression) -%}
+  ({{ may_hold_email(expression) }} or {{ may_hold_phone(expression) }})
 {%- endmacro %}
 
 
 {#- True when the text expression holds something shaped like a phone number. -#}
 {% macro looks_like_phone(expression) -%}
   case
-    when
-      {{ expression }} like '%+%' or {{ expression }} like '% %'
-      or {{ expression }} like '%.%' or {{ expression }} like '%-%'
+    when {{ may_hold_phone(expression) }}
       then
         case when {{ contains_digit(expression) }}
           then {{ adapter.dispatch('looks_like_phone', 'customer_value')(expression) }}
