@@ -108,6 +108,7 @@ def shop(tmp_path_factory) -> dict:
     return {
         "database": result.database,
         "variables": variables,
+        "buckets_sql": (churn_sql / "int_purchase_days_bucketed.sql").read_text(),
         "totals_sql": (churn_sql / "int_customers_cut_offs_totalled.sql").read_text(),
         "snapshot_sql": (
             churn_sql / "int_customer_snapshots_featurized.sql"
@@ -136,14 +137,15 @@ def test_supervised_model_beats_btyd_when_dropout_depends_on_channel(shop):
 
 
 def _backtest_from(database, shop_sql: dict, settings: churn.ChurnSettings):
-    """fct_churn_backtest recomputed from the compiled SQL of the cut-off totals,
-    the snapshots and the BTYD tuples, reading the tables ``purchase_days`` and
-    ``customers`` of ``database`` (the backtest uses the BG/NBD fits at the
-    validation and training cut-offs)."""
+    """fct_churn_backtest recomputed from the compiled SQL of the horizon buckets,
+    the cut-off totals, the snapshots and the BTYD tuples, reading the tables
+    ``purchase_days`` and ``customers`` of ``database`` (the backtest uses the
+    BG/NBD fits at the validation and training cut-offs)."""
     relation = '"warehouse"."main".'
     sources = {
         "int_purchase_days_sequenced": "purchase_days",
         "stg_shop__customers": "customers",
+        "int_purchase_days_bucketed": "buckets",
         "int_customers_cut_offs_totalled": "totals",
     }
 
@@ -154,6 +156,7 @@ def _backtest_from(database, shop_sql: dict, settings: churn.ChurnSettings):
         return sql
 
     with duckdb.connect(str(database), read_only=True) as con:
+        con.sql(f"create temp table buckets as {local(shop_sql['buckets_sql'])}")
         con.sql(f"create temp table totals as {local(shop_sql['totals_sql'])}")
         con.sql(f"create temp table snapshots as {local(shop_sql['snapshot_sql'])}")
         tuples = con.sql(

@@ -8,7 +8,7 @@
     int_customer_snapshots_featurized. -#}
 
 {%- set horizon_days = var('churn_horizon_days') | int -%}
-{%- set last_cut_off = (var('churn_training_snapshots') | int) + 1 %}
+{%- set last_cut_off = churn_last_cut_off() %}
 
 with
 

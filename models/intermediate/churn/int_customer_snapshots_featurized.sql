@@ -8,12 +8,14 @@
     purchase in (c_k, c_k + h]. The scoring snapshot (k = 0, c_0 = as_of_date)
     has no label yet.
 
-    From the per-customer totals on or before each cut-off
-    (int_customers_cut_offs_totalled): a cut-off's window of the last m
-    horizons is a difference of two such totals (on or before c_k minus on or
-    before c_{k+m}), and its label the purchase days on or before
-    c_{k-1} = c_k + h minus those on or before c_k. The columns are turned into
-    one row per customer and cut-off.
+    From per-customer totals on or before each cut-off: a cut-off's window of
+    the last m horizons is a difference of two such totals (on or before c_k
+    minus on or before c_{k+m}), and its label the purchase days on or before
+    c_{k-1} = c_k + h minus those on or before c_k. The scoring and validation
+    rows read the totals every customer has (int_customers_cut_offs_totalled);
+    the training rows the same totals at the older cut-offs, summed from the
+    horizon buckets (int_purchase_days_bucketed) for the sampled customers
+    only. The columns are turned into one row per customer and cut-off.
 
     The training sample: a training cut-off with more customers than
     q = churn_max_training_rows / churn_training_snapshots keeps the rows
@@ -26,17 +28,23 @@
 
 {%- set horizon_days = var('churn_horizon_days') | int -%}
 {%- set training_snapshots = [var('churn_training_snapshots') | int, 1] | max -%}
-{%- set last_cut_off = training_snapshots + 1 -%}
+{%- set last_cut_off = churn_last_cut_off() -%}
+{%- set last_total = churn_last_total() -%}
 {#- training rows kept per training cut-off (all of a cut-off with fewer) -#}
 {%- set quota = (var('churn_max_training_rows') | int) / training_snapshots -%}
-{#- feature windows, in horizons: 1, 2 and 4 (trend: last 2 against the 2 before) -#}
-{%- set window_horizons = [1, 2, 4] %}
+{%- set window_horizons = churn_window_horizons() %}
 
 with
 
 totals as (
 
     select * from {{ ref('int_customers_cut_offs_totalled') }}
+
+),
+
+buckets as (
+
+    select * from {{ ref('int_purchase_days_bucketed') }}
 
 ),
 
@@ -79,11 +87,66 @@ cut_off_thresholds as (
 
 ),
 
+training_sample as (
+
+    {#- the sampled customers of each training cut-off, drawn by the hash of
+        customer id and cut-off before any feature is computed ('g' sorts
+        after every hex digit: all rows) -#}
+    {%- for k in range(2, last_cut_off + 1) %}
+
+        select
+            hashed.customer_id,
+            {{ k }} as cut_off_index,
+            hashed.sample_hash
+        from (
+            select
+                customer_id,
+                substring({{ row_key(['customer_id', k]) }}, 1, 8) as sample_hash
+            from totals
+            where purchase_days_{{ k }} > 0
+        ) as hashed
+        where hashed.sample_hash < (
+                select cut_off_thresholds.sample_hash_below
+                from cut_off_thresholds
+                where cut_off_thresholds.cut_off_index = {{ k }}
+            )
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
+training_totals as (
+
+    {#- the sampled customers' totals on or before every cut-off, and 4
+        horizons further back (for the feature windows) -#}
+    select
+        customer_id,
+        max(as_of_date) as as_of_date,
+        min(first_purchase_date) as first_purchase_date,
+        {%- for j in range(last_total + 1) %}
+            {{ churn_cut_off_total('purchase_days', j) }},
+            {{ churn_cut_off_total('revenue', j) }},
+        {%- endfor %}
+        {%- for k in range(last_cut_off + 1) %}
+            {{ churn_cut_off_total('orders', k) }},
+            {{ churn_cut_off_total('last_purchase_date', k) }},
+            {{ churn_cut_off_total('previous_purchase_date', k) }},
+            {{ churn_cut_off_total('gap_days_squared', k) }},
+        {%- endfor %}
+        count(*) as buckets_with_purchases
+    from buckets
+    where customer_id in (select training_sample.customer_id from training_sample)
+    group by customer_id
+
+),
+
 snapshots as (
 
-    {#- every customer with a purchase by the cut-off at k = 0 and 1; at the
-        training cut-offs only the sample, drawn before any feature is computed
-        ('g' sorts after every hex digit: all rows) -#}
+    {#- every customer with a purchase by the cut-off at k = 0 and 1, from the
+        totals of every customer; at the training cut-offs the sample -#}
     {%- for k in range(last_cut_off + 1) %}
 
         select
@@ -119,19 +182,24 @@ snapshots as (
             {%- else %}
                 purchase_days_{{ k - 1 }} - purchase_days_{{ k }} as horizon_purchase_days
             {%- endif %}
-        from (
-            select
-                totals.*,
-                substring({{ row_key(['totals.customer_id', k]) }}, 1, 8) as sample_hash
-            from totals
-            where totals.purchase_days_{{ k }} > 0
-        ) as hashed
-        {%- if k >= 2 %}
-            where hashed.sample_hash < (
-                    select cut_off_thresholds.sample_hash_below
-                    from cut_off_thresholds
-                    where cut_off_thresholds.cut_off_index = {{ k }}
-                )
+        {%- if k < 2 %}
+            from (
+                select
+                    totals.*,
+                    substring({{ row_key(['totals.customer_id', k]) }}, 1, 8) as sample_hash
+                from totals
+                where totals.purchase_days_{{ k }} > 0
+            ) as hashed
+        {%- else %}
+            from (
+                select
+                    training_totals.*,
+                    training_sample.sample_hash
+                from training_sample
+                inner join training_totals
+                    on training_sample.customer_id = training_totals.customer_id
+                where training_sample.cut_off_index = {{ k }}
+            ) as sampled
         {%- endif %}
         {%- if not loop.last %}
 

@@ -1,59 +1,29 @@
-{#- Per customer with a purchase: purchase days, orders, spend and purchase
-    dates totalled on or before each churn cut-off c_k = as_of_date - k x h
-    (h = churn_horizon_days), side by side in one row (one column per date).
-    Shared by int_customer_snapshots_featurized (features and labels) and
-    int_churn_snapshot_tuples_counted (the BTYD summaries of every customer at
-    every cut-off), so that the purchase days are aggregated once.
+{#- Per customer with a purchase: what every customer's churn snapshots and
+    BTYD summaries need, totalled on or before the churn cut-offs
+    c_k = as_of_date - k x h (h = churn_horizon_days), side by side in one row
+    (one column per cut-off), summed from the horizon buckets
+    (int_purchase_days_bucketed):
+    - purchase days and latest purchase date at every cut-off c_0 .. c_K
+      (K = churn_training_snapshots + 1): the BTYD summaries of every customer
+      (int_churn_snapshot_tuples_counted) and the customers per cut-off that
+      size the training sample;
+    - purchase days and spend 4 horizons further back than the validation
+      cut-off, and orders, previous purchase date and squared gaps at c_0 and
+      c_1: the features of the scoring and validation snapshots, which every
+      customer gets (int_customer_snapshots_featurized).
+    The training snapshots (k >= 2) are a sample: their wider totals are
+    summed for the sampled customers only, by the snapshot model. -#}
 
-    How (no join of purchases to cut-offs): the purchase days are summed per
-    customer and horizon-long bucket counted back from as_of_date; per
-    customer, the purchase days and spend on or before each of the dates
-    c_0 .. c_{K+4} (K = churn_training_snapshots + 1; the feature windows reach
-    4 horizons back from the oldest cut-off) are then totalled side by side,
-    and the orders, latest purchase dates and squared gaps on or before each
-    cut-off c_0 .. c_K. -#}
-
-{%- set horizon_days = var('churn_horizon_days') | int -%}
-{%- set last_cut_off = (var('churn_training_snapshots') | int) + 1 -%}
-{%- set last_total = last_cut_off + 4 %}
+{%- set last_cut_off = churn_last_cut_off() -%}
+{#- the scoring (0) and validation (1) cut-offs and their feature windows -#}
+{%- set every_customer_cut_offs = range(2) -%}
+{%- set every_customer_reach = 1 + (churn_window_horizons() | max) %}
 
 with
 
-purchase_days as (
-
-    select * from {{ ref('int_purchase_days_sequenced') }}
-
-),
-
 buckets as (
 
-    {#- purchase days in horizon-long buckets counted back from as_of_date:
-        bucket j holds as_of_date - purchase_date in [j x h, (j + 1) x h),
-        the oldest bucket everything older; on or before c_j <=> bucket >= j -#}
-    select
-        customer_id,
-        least(
-            floor({{ dbt.datediff('purchase_date', 'as_of_date', 'day') }} / {{ horizon_days }}),
-            {{ last_total }}
-        ) as bucket,
-        max(as_of_date) as as_of_date,
-        min(first_purchase_date) as first_purchase_date,
-        max(purchase_date) as last_purchase_date,
-        max(previous_purchase_date) as previous_purchase_date,
-        count(*) as purchase_days,
-        sum(orders) as orders,
-        sum(revenue) as revenue,
-        sum(
-            {{ dbt.datediff('previous_purchase_date', 'purchase_date', 'day') }}
-            * {{ dbt.datediff('previous_purchase_date', 'purchase_date', 'day') }}
-        ) as gap_days_squared
-    from purchase_days
-    group by
-        customer_id,
-        least(
-            floor({{ dbt.datediff('purchase_date', 'as_of_date', 'day') }} / {{ horizon_days }}),
-            {{ last_total }}
-        )
+    select * from {{ ref('int_purchase_days_bucketed') }}
 
 ),
 
@@ -63,15 +33,19 @@ final as (
         customer_id,
         max(as_of_date) as as_of_date,
         min(first_purchase_date) as first_purchase_date,
-        {%- for j in range(last_total + 1) %}
-            coalesce(sum(case when bucket >= {{ j }} then purchase_days end), 0) as purchase_days_{{ j }},
-            coalesce(sum(case when bucket >= {{ j }} then revenue end), 0) as revenue_{{ j }},
+        {%- for j in range([last_cut_off, every_customer_reach] | max + 1) %}
+            {{ churn_cut_off_total('purchase_days', j) }},
         {%- endfor %}
         {%- for k in range(last_cut_off + 1) %}
-            coalesce(sum(case when bucket >= {{ k }} then orders end), 0) as orders_{{ k }},
-            max(case when bucket >= {{ k }} then last_purchase_date end) as last_purchase_date_{{ k }},
-            max(case when bucket >= {{ k }} then previous_purchase_date end) as previous_purchase_date_{{ k }},
-            sum(case when bucket >= {{ k }} then gap_days_squared end) as gap_days_squared_{{ k }},
+            {{ churn_cut_off_total('last_purchase_date', k) }},
+        {%- endfor %}
+        {%- for j in range(every_customer_reach + 1) %}
+            {{ churn_cut_off_total('revenue', j) }},
+        {%- endfor %}
+        {%- for k in every_customer_cut_offs %}
+            {{ churn_cut_off_total('orders', k) }},
+            {{ churn_cut_off_total('previous_purchase_date', k) }},
+            {{ churn_cut_off_total('gap_days_squared', k) }},
         {%- endfor %}
         count(*) as buckets_with_purchases
     from buckets
