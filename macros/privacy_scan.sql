@@ -1,9 +1,10 @@
 {#
-  Scan for personal data in clear text. personal_data_findings(folder) returns
-  one row per column of a built model under `folder` (default: the marts) whose
-  values look like e-mail addresses or phone numbers, with how many do, and one
-  row per such model the calling test does not depend on (so a new model cannot
-  slip past the scan). Counts only: a finding never shows the value itself.
+  Scan for personal data in clear text. personal_data_findings(relation) returns
+  one row per column of the built relation whose values look like e-mail
+  addresses or phone numbers, with how many do. The generic test
+  no_personal_data runs it on each mart; the singular test
+  assert_every_mart_scanned_for_personal_data fails when a mart lacks that test.
+  Counts only: a finding never shows the value itself.
 
   Every column that can hold text is scanned (text, JSON, lists, structs, maps;
   nested values as their text form). A phone number is 7 or more digits written
@@ -102,61 +103,50 @@
 {%- endmacro %}
 
 
-{% macro personal_data_findings(folder='models/marts/') %}
+{#- The scan of one built relation (the generic test no_personal_data calls it
+    with its model): one row per column and kind of personal data found, with
+    the number of matching values; none when the relation is clean. A relation
+    that is not built yields one row saying so: nothing was scanned. -#}
+{% macro personal_data_findings(relation) %}
   {%- set findings = [] -%}
-  {%- set scanned_models = [] -%}
   {%- if execute -%}
-    {%- set covered = model.depends_on.nodes -%}
-    {%- for node in graph.nodes.values()
-          | selectattr('resource_type', 'equalto', 'model')
-          | selectattr('package_name', 'equalto', project_name)
-          | sort(attribute='unique_id') -%}
-      {%- if node.original_file_path.startswith(folder) -%}
-        {%- if node.unique_id not in covered -%}
-          {%- do findings.append(
-              "select '" ~ node.name ~ "' as relation_name, '(whole model)' as column_name,"
-              ~ " 'not scanned: add -- depends_on: {{ ref(''" ~ node.name ~ "'') }} to this test' as finding,"
-              ~ " cast(null as bigint) as matching_values") -%}
-        {%- else -%}
-          {%- set relation = adapter.get_relation(
-              database=node.database, schema=node.schema, identifier=node.alias) -%}
-          {%- if relation is not none -%}
-            {%- do scanned_models.append(node.name) -%}
-            {%- set scanned = [] -%}
-            {%- for column in adapter.get_columns_in_relation(relation) -%}
-              {%- if personal_data_scannable(column) -%}
-                {%- do scanned.append(column.name) -%}
-              {%- endif -%}
-            {%- endfor -%}
-            {%- if scanned | length > 0 -%}
-              {#- Per column, the values that pass the cheap necessary condition are
-                  grouped to their distinct values first: the regular expressions then run
-                  once per distinct value (weighted by its count), not once per row, since
-                  bands, names and reason texts repeat a lot, and ids never get grouped. -#}
-              {%- for name in scanned -%}
-                {%- set value = 'cast(' ~ adapter.quote(name) ~ ' as ' ~ dbt.type_string() ~ ')' -%}
-                {%- set counted = "(select sum(case when " ~ looks_like_email('scanned_value') ~ " then value_count end) as emails,"
-                    ~ " sum(case when " ~ looks_like_phone('scanned_value') ~ " then value_count end) as phones"
-                    ~ " from (select " ~ value ~ " as scanned_value, count(*) as value_count from " ~ relation
-                    ~ " where " ~ personal_data_candidate(value)
-                    ~ " group by " ~ value ~ ") as distinct_values)" -%}
-                {%- do findings.append(
-                    "select * from (with counted as " ~ counted
-                    ~ " select '" ~ node.name ~ "' as relation_name, '" ~ name
-                    ~ "' as column_name, 'e-mail addresses' as finding, emails as matching_values from counted"
-                    ~ " union all select '" ~ node.name ~ "' as relation_name, '" ~ name
-                    ~ "' as column_name, 'phone numbers' as finding, phones as matching_values from counted"
-                    ~ ") as scanned where matching_values > 0") -%}
-              {%- endfor -%}
-            {%- endif -%}
-          {%- endif -%}
-        {%- endif -%}
-      {%- endif -%}
-    {%- endfor -%}
-    {%- if scanned_models | length == 0 -%}
+    {%- if relation is string -%}
+      {{ exceptions.raise_compiler_error(
+          "no_personal_data scans the whole model: it takes no `where` config") }}
+    {%- endif -%}
+    {%- set relation_name = relation.identifier -%}
+    {%- set built = adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
+    {%- if built is none -%}
       {%- do findings.append(
-          "select '" ~ folder ~ "' as relation_name, '(none)' as column_name,"
-          ~ " 'no built model found to scan' as finding, cast(null as bigint) as matching_values") -%}
+          "select '" ~ relation_name ~ "' as relation_name, '(whole model)' as column_name,"
+          ~ " 'not built: nothing scanned' as finding, cast(null as bigint) as matching_values") -%}
+    {%- else -%}
+      {%- set scanned = [] -%}
+      {%- for column in adapter.get_columns_in_relation(built) -%}
+        {%- if personal_data_scannable(column) -%}
+          {%- do scanned.append(column.name) -%}
+        {%- endif -%}
+      {%- endfor -%}
+      {#- Per column, the values that pass the cheap necessary condition are
+          grouped to their distinct values first: the regular expressions then run
+          once per distinct value (weighted by its count), not once per row, since
+          bands, names and reason texts repeat a lot, and ids never get grouped. -#}
+      {%- for name in scanned -%}
+        {%- set value = 'cast(' ~ adapter.quote(name) ~ ' as ' ~ dbt.type_string() ~ ')' -%}
+        {%- set counted = "(select sum(case when " ~ looks_like_email('scanned_value') ~ " then value_count end) as emails,"
+            ~ " sum(case when " ~ looks_like_phone('scanned_value') ~ " then value_count end) as phones"
+            ~ " from (select " ~ value ~ " as scanned_value, count(*) as value_count from " ~ built
+            ~ " where " ~ personal_data_candidate(value)
+            ~ " group by " ~ value ~ ") as distinct_values)" -%}
+        {%- do findings.append(
+            "select * from (with counted as " ~ counted
+            ~ " select '" ~ relation_name ~ "' as relation_name, '" ~ name
+            ~ "' as column_name, 'e-mail addresses' as finding, emails as matching_values from counted"
+            ~ " union all select '" ~ relation_name ~ "' as relation_name, '" ~ name
+            ~ "' as column_name, 'phone numbers' as finding, phones as matching_values from counted"
+            ~ ") as scanned where matching_values > 0") -%}
+      {%- endfor -%}
     {%- endif -%}
   {%- endif -%}
   {%- if findings | length == 0 -%}
@@ -169,4 +159,33 @@
   {%- else -%}
     {{ findings | join('\nunion all\n') }}
   {%- endif -%}
+{% endmacro %}
+
+
+{#- The models under `folder` without an attached no_personal_data test, read
+    from the project's graph at compile time (sorted by unique id; empty at parse
+    time). For the singular test assert_every_mart_scanned_for_personal_data. -#}
+{% macro personal_data_unscanned_models(folder='models/marts/') %}
+  {%- set unscanned = [] -%}
+  {%- if execute -%}
+    {%- set scanned = [] -%}
+    {%- for node in graph.nodes.values() | selectattr('resource_type', 'equalto', 'test') -%}
+      {%- if (node.test_metadata or {}).get('name') == 'no_personal_data' -%}
+        {%- if node.attached_node -%}
+          {%- do scanned.append(node.attached_node) -%}
+        {%- else -%}
+          {%- do scanned.extend(node.depends_on.nodes) -%}
+        {%- endif -%}
+      {%- endif -%}
+    {%- endfor -%}
+    {%- for node in graph.nodes.values()
+          | selectattr('resource_type', 'equalto', 'model')
+          | selectattr('package_name', 'equalto', project_name)
+          | sort(attribute='unique_id') -%}
+      {%- if node.original_file_path.startswith(folder) and node.unique_id not in scanned -%}
+        {%- do unscanned.append(node) -%}
+      {%- endif -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {{ return(unscanned) }}
 {% endmacro %}

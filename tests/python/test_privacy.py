@@ -4,10 +4,12 @@ E-mail addresses, phone numbers and names are planted in the customers file
 (in the contract columns and in extra columns) and in an extra column of the
 orders file; after a full build no relation other than the view of the raw
 customers (base_shop__customers, read only by stg_shop__customers_parsed, which
-hashes) holds any of them, and the dbt test that scans the marts passes. The
-same test fails, naming the mart, the column and a count but never the value,
-when a mart does hold an address or a number. Hashes use PII_HASH_SALT, and the
-build warns loudly when it is unset.
+hashes) holds any of them, and the scan of every mart (the generic test
+no_personal_data, one per mart) passes. The scan of a mart fails, naming that
+mart, the column and a count but never the value, when it does hold an address
+or a number; a build that leaves some marts out still scans the others; and a
+mart without the scan fails the coverage test. Hashes use PII_HASH_SALT, and
+the build warns loudly when it is unset.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_helpers import DbtResult, run_dbt, write_demo_data
+from dbt_helpers import PROJECT_DIR, DbtResult, run_dbt, write_demo_data
 
 CLEAR_TEXT_RELATIONS = {"base_shop__customers"}
 DEVELOPMENT_SALT = "customer-value-development-salt"
 SALT_WARNING = "WARNING: PII_HASH_SALT is not set"
-SCAN_TEST = "assert_no_personal_data_in_marts"
+SCAN_TEST = "no_personal_data"
+COVERAGE_TEST = "assert_every_mart_scanned_for_personal_data"
+MARTS_FOLDER = "models/marts/"
 
 
 def _planted_inputs(directory: Path) -> dict[str, list[str]]:
@@ -103,6 +107,41 @@ def _clear_text_pattern(values: dict[str, list[str]]) -> str:
     return "|".join(re.escape(value) for kind in values.values() for value in kind)
 
 
+def _manifest(target: Path) -> dict:
+    return json.loads((target / "manifest.json").read_text())
+
+
+def _marts(target: Path) -> set[str]:
+    """Names of the project's models under models/marts in that build."""
+    return {
+        node["name"]
+        for node in _manifest(target)["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["original_file_path"].startswith(MARTS_FOLDER)
+    }
+
+
+def _statuses(target: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Statuses of the last run: of each mart's scan, by the mart's name, and of
+    every other node, by its name."""
+    nodes = _manifest(target)["nodes"]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    scans, others = {}, {}
+    for result in results:
+        uid = result["unique_id"]
+        node = nodes.get(uid, {})  # unit tests and exposures are kept elsewhere
+        if (node.get("test_metadata") or {}).get("name") == SCAN_TEST:
+            scans[nodes[node["attached_node"]]["name"]] = result["status"]
+        else:
+            others[node.get("name", uid.split(".")[2])] = result["status"]
+    return scans, others
+
+
+def _scan_table(mart: str) -> str:
+    """The table --store-failures writes for a mart's scan."""
+    return f"main_dbt_test__audit.{SCAN_TEST}_{mart}_"
+
+
 def test_no_relation_after_staging_holds_planted_personal_data(build, planted):
     _, values, _ = planted
     pattern = _clear_text_pattern(values)
@@ -144,15 +183,13 @@ def test_base_relation_holds_clear_text_so_the_scan_can_find_it(build, planted):
     assert hits >= 150
 
 
-def test_mart_scan_passes_on_the_build_and_warns_about_the_salt(build):
-    results = json.loads(
-        (build.database.parent / "target" / "run_results.json").read_text()
-    )
-    statuses = {
-        result["unique_id"].split(".")[2]: result["status"]
-        for result in results["results"]
-    }
-    assert statuses[SCAN_TEST] == "pass"
+def test_every_mart_scan_passes_on_the_build_and_warns_about_the_salt(build):
+    target = build.database.parent / "target"
+    marts = _marts(target)
+    scans, others = _statuses(target)
+    assert len(marts) >= 26
+    assert scans == dict.fromkeys(marts, "pass")
+    assert others[COVERAGE_TEST] == "pass"
     assert SALT_WARNING in build.output
 
 
@@ -173,19 +210,99 @@ def test_mart_scan_fails_naming_table_column_and_count_never_the_value(build, pl
         )
         segments = con.execute("select count(*) from fct_segment_summary").fetchone()[0]
     result = run_dbt(
-        ["test", "--select", SCAN_TEST, "--store-failures"], workdir, variables
+        ["test", "--select", f"test_name:{SCAN_TEST}", "--store-failures"],
+        workdir,
+        variables,
     )
     assert not result.ok, result.output
     assert "Leaky.Address" not in result.output
     assert "555 0139" not in result.output
+    # the scans of these two marts fail, every other mart's passes
+    scans, _ = _statuses(workdir / "target")
+    leaky = {"dim_customers", "fct_segment_summary"}
+    assert scans == {
+        mart: "fail" if mart in leaky else "pass" for mart in _marts(workdir / "target")
+    }
+    for mart in leaky:
+        assert f"Failure in test {SCAN_TEST}_{mart}_ " in result.output
     with duckdb.connect(str(result.database), read_only=True) as con:
-        findings = con.execute(
-            f"select * from main_dbt_test__audit.{SCAN_TEST} order by relation_name"
+        findings = {
+            mart: con.execute(f"select * from {_scan_table(mart)}").fetchall()
+            for mart in leaky
+        }
+    assert findings == {
+        "dim_customers": [("dim_customers", "rfm_segment", "phone numbers", 1)],
+        "fct_segment_summary": [
+            ("fct_segment_summary", "contact", "e-mail addresses", segments)
+        ],
+    }
+
+
+def test_a_build_without_some_marts_still_scans_the_others(build, planted):
+    """Leaving the churn models and everything downstream of them out of a build
+    leaves out the scans of those marts only; the other marts are scanned, and
+    the coverage test (which reads no model) runs too."""
+    base, _, variables = planted
+    result = run_dbt(
+        ["build", "--exclude", "int_customers_cut_offs_totalled+"],
+        base / "partial",
+        variables,
+    )
+    assert result.ok, result.output
+    target = base / "partial" / "target"
+    marts = _marts(target)
+    scans, others = _statuses(target)
+    left_out = {mart for mart in marts if mart not in others}
+    assert {"fct_customer_churn_risk", "fct_churn_backtest"} <= left_out
+    assert {"dim_customers", "fct_orders", "fct_customer_clv"} <= set(scans)
+    assert set(scans) == marts - left_out
+    assert set(scans.values()) == {"pass"}
+    assert others[COVERAGE_TEST] == "pass"
+
+
+def test_a_mart_without_the_scan_fails_the_coverage_test(planted, tmp_path):
+    """A copy of the project with one more mart, which has no no_personal_data
+    test: the coverage test fails and names it (and no other)."""
+    _, _, variables = planted
+    project = tmp_path / "project"
+    project.mkdir()
+    for entry in (
+        "dbt_project.yml",
+        "profiles.yml",
+        "macros",
+        "seeds",
+        "tests",
+        "analyses",
+    ):
+        (project / entry).symlink_to(PROJECT_DIR / entry)
+    shutil.copytree(
+        PROJECT_DIR / "models",
+        project / "models",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    (project / "models" / "marts" / "core" / "fct_new_contacts.sql").write_text(
+        "select 1 as contact_id\n"
+    )
+    workdir = tmp_path / "run"
+    result = run_dbt(
+        [
+            "test",
+            "--project-dir",
+            str(project),
+            "--select",
+            COVERAGE_TEST,
+            "--store-failures",
+        ],
+        workdir,
+        variables,
+    )
+    assert not result.ok, result.output
+    assert f"Failure in test {COVERAGE_TEST} " in result.output
+    with duckdb.connect(str(result.database), read_only=True) as con:
+        unscanned = con.execute(
+            f"select model_name, file_path from main_dbt_test__audit.{COVERAGE_TEST}"
         ).fetchall()
-    assert findings == [
-        ("dim_customers", "rfm_segment", "phone numbers", 1),
-        ("fct_segment_summary", "contact", "e-mail addresses", segments),
-    ]
+    assert unscanned == [("fct_new_contacts", "models/marts/core/fct_new_contacts.sql")]
 
 
 def test_salt_comes_from_the_environment_and_silences_the_warning(build, planted):
