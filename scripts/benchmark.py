@@ -56,7 +56,7 @@ SQL_LAYERS_LAST_MODEL = "int_customers_profiled"
 # everything downstream of them (the churn marts, the cluster marts and their
 # tests, the personal-data scans of those marts among them).
 ML_MODELS_EXCLUDED = (
-    "int_customers_cut_offs_totalled+",
+    "int_purchase_days_bucketed+",
     "int_customers_lrfmc_summarized+",
 )
 # The personal-data scan is the generic test no_personal_data on every mart:
