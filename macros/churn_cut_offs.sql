@@ -37,3 +37,10 @@
     {{ exceptions.raise_compiler_error("churn_cut_off_total: unknown measure " ~ measure) }}
   {%- endif -%}
 {%- endmacro %}
+
+{#- A snapshot's sample_hash: 8 hex digits of the MD5 of customer id and
+    cut-off index, read by the models as a number below 16^8 (the training
+    sample and the importance rows are the hashes below a threshold). -#}
+{% macro churn_sample_hash(customer_id, k) -%}
+  substring({{ row_key([customer_id, k]) }}, 1, 8)
+{%- endmacro %}

@@ -101,7 +101,7 @@ training_sample as (
         from (
             select
                 customer_id,
-                substring({{ row_key(['customer_id', k]) }}, 1, 8) as sample_hash
+                {{ churn_sample_hash('customer_id', k) }} as sample_hash
             from totals
             where purchase_days_{{ k }} > 0
         ) as hashed
@@ -186,7 +186,7 @@ snapshots as (
             from (
                 select
                     totals.*,
-                    substring({{ row_key(['totals.customer_id', k]) }}, 1, 8) as sample_hash
+                    {{ churn_sample_hash('totals.customer_id', k) }} as sample_hash
                 from totals
                 where totals.purchase_days_{{ k }} > 0
             ) as hashed
