@@ -47,11 +47,12 @@ def planted_customers(n_per_group: int, seed: int = 3) -> pd.DataFrame:
     return frame
 
 
-def test_silhouettes_from_one_distance_matrix_equal_scikit_learns():
-    """Duplicate rows (zero distances), a cluster of one and labels that are
-    not 0 .. k - 1 included."""
+def test_silhouettes_computed_in_blocks_equal_scikit_learns():
+    """Duplicate rows (zero distances), a cluster of one, labels that are not
+    0 .. k - 1, and more rows than one block of distances (a row's distance to
+    itself must be exactly 0 in every block)."""
     rng = np.random.default_rng(11)
-    rows = rng.normal(size=(600, 5))
+    rows = rng.normal(size=(vc.SILHOUETTE_BLOCK_ROWS + 88, 5))
     rows[:40] = rows[0]
     labelings = [rng.integers(0, k, len(rows)) for k in (2, 3, 8)]
     labelings.append(np.r_[5, np.full(len(rows) - 1, 9)])
