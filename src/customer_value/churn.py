@@ -14,9 +14,11 @@ purchases on or before ``c_k`` only, and the label for ``k >= 1``:
 Candidates (:data:`CANDIDATES`): an L2-regularised logistic regression on
 standardised features with one-hot categories, and a
 ``HistGradientBoostingClassifier`` with native categories. Each is calibrated
-by cross-fitted Platt scaling: ``CalibratedClassifierCV(method="sigmoid")``
-over :data:`CALIBRATION_FOLDS` folds of customers (a customer's snapshots stay
-in one fold), averaging the fold models. The validation snapshot is never used
+by cross-fitted Platt scaling: ``CalibratedClassifierCV(method="sigmoid",
+ensemble=False)`` over :data:`CALIBRATION_FOLDS` folds of customers (a
+customer's snapshots stay in one fold): a sigmoid fitted to the out-of-fold
+scores maps the scores of the model fitted on all rows to probabilities (see
+:func:`fit_candidate`). The validation snapshot is never used
 to fit or calibrate. The candidate with the lowest validation log loss is kept;
 it is refitted the same way on all labelled snapshots (``k >= 1``) and scores
 ``k = 0``.
