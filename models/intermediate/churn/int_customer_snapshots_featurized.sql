@@ -27,8 +27,8 @@
     materialised. -#}
 
 {%- set horizon_days = var('churn_horizon_days') | int -%}
-{%- set training_snapshots = [var('churn_training_snapshots') | int, 1] | max -%}
 {%- set last_cut_off = churn_last_cut_off() -%}
+{%- set training_snapshots = last_cut_off - 1 -%}
 {%- set last_total = churn_last_total() -%}
 {#- training rows kept per training cut-off (all of a cut-off with fewer) -#}
 {%- set quota = (var('churn_max_training_rows') | int) / training_snapshots -%}
@@ -120,23 +120,25 @@ training_sample as (
 
 training_totals as (
 
-    {#- the sampled customers' totals on or before every cut-off, and 4
-        horizons further back (for the feature windows) -#}
+    {#- the sampled customers' totals that only the training rows read: at
+        the training cut-offs c_2 .. c_K, the label's c_{k-1} and the feature
+        windows' 4 horizons further back (c_0 and c_1 are in totals) -#}
     select
         customer_id,
-        max(as_of_date) as as_of_date,
-        min(first_purchase_date) as first_purchase_date,
-        {%- for j in range(last_total + 1) %}
+        {%- for j in range(1, last_total + 1) %}
             {{ churn_cut_off_total('purchase_days', j) }},
+        {%- endfor %}
+        {%- for j in range(2, last_total + 1) %}
             {{ churn_cut_off_total('revenue', j) }},
         {%- endfor %}
-        {%- for k in range(last_cut_off + 1) %}
+        {%- for k in range(2, last_cut_off + 1) %}
             {{ churn_cut_off_total('orders', k) }},
             {{ churn_cut_off_total('last_purchase_date', k) }},
             {{ churn_cut_off_total('previous_purchase_date', k) }},
             {{ churn_cut_off_total('gap_days_squared', k) }},
         {%- endfor %}
-        count(*) as buckets_with_purchases
+        max(as_of_date) as as_of_date,
+        min(first_purchase_date) as first_purchase_date
     from buckets
     where customer_id in (select training_sample.customer_id from training_sample)
     group by customer_id
