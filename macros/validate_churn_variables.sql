@@ -8,6 +8,7 @@
         'churn_horizon_days': 1,
         'churn_training_snapshots': 1,
         'churn_max_training_rows': 1000,
+        'churn_backtest_max_customers': 1000,
         'churn_top_reasons': 1,
     } -%}
     {%- for name, minimum in whole_numbers.items() -%}
@@ -17,6 +18,16 @@
             "Variable error: " ~ name ~ " = " ~ value ~ " must be a whole number >= " ~ minimum ~ ".") }}
       {%- endif -%}
     {%- endfor -%}
+    {#- the refit of the scoring model draws its quota of the validation
+        cut-off from the rows the backtest keeps -#}
+    {%- set refit_quota = var('churn_max_training_rows') / (var('churn_training_snapshots') + 1) -%}
+    {%- if var('churn_backtest_max_customers') < refit_quota -%}
+      {{ exceptions.raise_compiler_error(
+          "Variable error: churn_backtest_max_customers = " ~ var('churn_backtest_max_customers')
+          ~ " must be at least churn_max_training_rows / (churn_training_snapshots + 1) = "
+          ~ (refit_quota | round(0, 'ceil') | int)
+          ~ ": the model that scores as_of_date trains on that many rows of the validation cut-off, drawn from the backtest's customers.") }}
+    {%- endif -%}
     {%- set medium = var('churn_risk_band_medium') -%}
     {%- set high = var('churn_risk_band_high') -%}
     {%- if medium is not number or high is not number or not (0 < medium < high < 1) -%}

@@ -2,13 +2,14 @@
 
 A customer *churns* at a cut-off date ``c`` when they make no valid purchase
 in ``(c, c + h]``, ``h`` = ``churn_horizon_days``. The SQL model
-``int_customer_snapshots_featurized`` holds every customer's features at the
+``int_customer_snapshots_featurized`` holds the customers' features at the
 cut-offs ``c_k = as_of_date - k h`` (``k = 0 .. K``), each computed from the
 purchases on or before ``c_k`` only, and the label for ``k >= 1``:
 
 - **training** snapshots ``k >= 2`` (their labels end on or before ``c_1``);
 - **validation** snapshot ``k = 1`` (the backtest: labels observed by
-  ``as_of_date``);
+  ``as_of_date``; every customer up to ``churn_backtest_max_customers``, a
+  fixed hash sample of about that many beyond);
 - **scoring** snapshot ``k = 0`` (no label yet).
 
 Candidates (:data:`CANDIDATES`): an L2-regularised logistic regression on

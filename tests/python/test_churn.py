@@ -330,16 +330,21 @@ def test_too_little_history_falls_back_to_the_btyd_baseline(shop):
     assert risk["top_reason"].isna().all()
 
 
-def test_training_cut_offs_keep_a_fixed_hash_sample_sized_by_the_variable(
+def test_training_and_validation_cut_offs_keep_hash_samples_sized_by_the_variables(
     shop, tmp_path
 ):
     """With churn_max_training_rows = 1,200 (a quota of 200 per training
-    cut-off) the snapshots keep every customer at k = 0 and 1 and, at each
-    training cut-off with more customers than the quota, exactly the customers
+    cut-off) and churn_backtest_max_customers = 1,000 the snapshots keep every
+    customer at k = 0 and, at the validation cut-off (quota 1,000) and each
+    training cut-off with more customers than its quota, exactly the customers
     whose MD5 of "customer id|k" falls below the models' threshold (the rows
-    the models would draw from all snapshots); the BTYD tuples still count
-    every customer."""
-    variables = {**shop["variables"], "churn_max_training_rows": 1_200}
+    the models would draw from all snapshots, the refit's rows at k = 1
+    included); the BTYD tuples still count every customer."""
+    variables = {
+        **shop["variables"],
+        "churn_max_training_rows": 1_200,
+        "churn_backtest_max_customers": 1_000,
+    }
     result = run_dbt(
         [
             "build",
@@ -361,9 +366,13 @@ def test_training_cut_offs_keep_a_fixed_hash_sample_sized_by_the_variable(
         "from int_customer_snapshots_featurized",
     )
     tuples = _read(result.database, "select * from int_churn_snapshot_tuples_counted")
-    quota = 1_200 / churn.ChurnSettings().training_snapshots
+    settings = churn.ChurnSettings(max_training_rows=1_200)
+    quotas = {1: 1_000} | {
+        k: 1_200 / settings.training_snapshots
+        for k in churn.training_cut_offs(settings, refit=False)
+    }
     sampled = 0
-    for k in range(churn.ChurnSettings().training_snapshots + 2):
+    for k in range(settings.training_snapshots + 2):
         everyone = totals.loc[totals[f"purchase_days_{k}"] > 0, "customer_id"]
         at_k = snapshots[snapshots["cut_off_index"] == k]
         assert tuples.loc[tuples["cut_off_index"] == k, "n_customers"].sum() == len(
@@ -377,7 +386,9 @@ def test_training_cut_offs_keep_a_fixed_hash_sample_sized_by_the_variable(
             at_k["sample_hash"]
         )
         kept = set(at_k["customer_id"])
-        if k <= 1 or len(everyone) <= quota:
+        quota = quotas.get(k, np.inf)
+        if len(everyone) <= quota:
+            assert k != 1, "the validation cut-off should have more customers"
             assert kept == set(everyone)
             continue
         sampled += 1
@@ -385,9 +396,24 @@ def test_training_cut_offs_keep_a_fixed_hash_sample_sized_by_the_variable(
         assert set(everyone[hashes < f"{threshold:08x}"]) <= kept
         assert kept <= set(everyone[hashes <= f"{threshold + 1:08x}"])
         assert abs(len(kept) - quota) < 4 * np.sqrt(quota)
-    assert sampled >= 3
+    assert sampled >= 4
     training = snapshots[snapshots["cut_off_index"] >= 2]
     assert len(training) < 1.1 * 1_200
+    # the refit that scores as_of_date reads the rows it would read from every
+    # validation row
+    params = tuples.groupby("cut_off_index", as_index=False)["n_customers"].sum()
+    refit = churn.training_filter(params, settings, refit=True)
+    everyone_1 = totals.loc[totals["purchase_days_1"] > 0, ["customer_id"]].assign(
+        cut_off_index=1
+    )
+    everyone_1["sample_hash"] = everyone_1["customer_id"].map(
+        lambda c: hashlib.md5(f"{c}|1".encode()).hexdigest()[:8]
+    )
+    wanted = duckdb.sql(f"select customer_id from everyone_1 where {refit}").df()
+    assert 0 < len(wanted) < len(snapshots[snapshots["cut_off_index"] == 1])
+    assert set(wanted["customer_id"]) <= set(
+        snapshots.loc[snapshots["cut_off_index"] == 1, "customer_id"]
+    )
 
 
 def test_sample_filter_draws_an_equal_quota_from_each_cut_off():

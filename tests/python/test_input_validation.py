@@ -84,6 +84,15 @@ def test_missing_required_column_is_named(tmp_path):
         ({"reporting_currency": "XYZ"}, "reporting_currency = 'XYZ' is not in"),
         ({"max_order_amount": -1}, "max_order_amount"),
         ({"rfm_window_days": [30, 0]}, "rfm_window_days contains '0'"),
+        (
+            {"churn_backtest_max_customers": 500},
+            "churn_backtest_max_customers = 500 must be a whole number >= 1000",
+        ),
+        (
+            {"churn_backtest_max_customers": 2_000, "churn_max_training_rows": 70_000},
+            "churn_backtest_max_customers = 2000 must be at least"
+            " churn_max_training_rows / (churn_training_snapshots + 1) = 10000",
+        ),
     ],
 )
 def test_malformed_variables_stop_the_build(tmp_path, variables, message):

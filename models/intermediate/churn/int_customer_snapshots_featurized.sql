@@ -2,8 +2,9 @@
     c_k = as_of_date - k x h (h = churn_horizon_days, k = 0 .. K with
     K = churn_training_snapshots + 1): one row per customer and cut-off on or
     after the customer's first purchase, for every customer at the scoring
-    (k = 0) and validation (k = 1) cut-offs, and for a fixed sample of them at
-    the training cut-offs (k >= 2). Features use only purchase days on or
+    cut-off (k = 0), for every customer up to churn_backtest_max_customers at
+    the validation cut-off (k = 1; a fixed sample of that many beyond), and for
+    a fixed sample of them at the training cut-offs (k >= 2). Features use only purchase days on or
     before the cut-off; the label only the h days after it: churned = no
     purchase in (c_k, c_k + h]. The scoring snapshot (k = 0, c_0 = as_of_date)
     has no label yet.
@@ -24,7 +25,10 @@
     (all its rows when it has at most q). The churn models draw their training
     rows from these by the same rule (customer_value.churn.sample_filter), so
     they see the rows they would see in all snapshots; the rest are never
-    materialised. -#}
+    materialised. The validation cut-off keeps its rows by the same rule with
+    q = churn_backtest_max_customers: the backtest scores at most about that
+    many customers, and the refit's rows at k = 1 (a smaller quota) are among
+    them. -#}
 
 {%- set horizon_days = var('churn_horizon_days') | int -%}
 {%- set last_cut_off = churn_last_cut_off() -%}
@@ -32,6 +36,8 @@
 {%- set last_total = churn_last_total() -%}
 {#- training rows kept per training cut-off (all of a cut-off with fewer) -#}
 {%- set quota = (var('churn_max_training_rows') | int) / training_snapshots -%}
+{#- validation rows kept (all of them with fewer customers) -#}
+{%- set backtest_quota = var('churn_backtest_max_customers') | int -%}
 {%- set window_horizons = churn_window_horizons() %}
 
 with
@@ -56,26 +62,28 @@ customers as (
 
 cut_off_thresholds as (
 
-    {#- per training cut-off: the customers with a purchase on or before it and
-        the sample's hash threshold (8 hex digits), rounded up by one so that it
-        never falls below the one the models compute in Python (their rows are
-        a subset); a cut-off with at most the quota keeps every row -#}
+    {#- per sampled cut-off (validation and training): the customers with a
+        purchase on or before it and the sample's hash threshold (8 hex
+        digits), rounded up by one so that it never falls below the one the
+        models compute in Python (their rows are a subset); a cut-off with at
+        most its quota keeps every row -#}
     select
         cut_off_index,
         case
-            when customers <= {{ quota }} then 'g'
+            when customers <= quota then 'g'
             else lower(lpad(hex(
                     least(
-                        cast(floor(cast({{ quota }} as double) * 4294967296 / customers) as bigint) + 1,
+                        cast(floor(quota * 4294967296 / customers) as bigint) + 1,
                         4294967295
                     )
                 ), 8, '0'))
         end as sample_hash_below
     from (
-        {%- for k in range(2, last_cut_off + 1) %}
+        {%- for k in range(1, last_cut_off + 1) %}
 
             select
                 {{ k }} as cut_off_index,
+                cast({{ backtest_quota if k == 1 else quota }} as double) as quota,
                 sum(case when purchase_days_{{ k }} > 0 then 1 else 0 end) as customers
             from totals
             {%- if not loop.last %}
@@ -147,8 +155,9 @@ training_totals as (
 
 snapshots as (
 
-    {#- every customer with a purchase by the cut-off at k = 0 and 1, from the
-        totals of every customer; at the training cut-offs the sample -#}
+    {#- every customer with a purchase by the cut-off at k = 0 and the
+        validation sample at k = 1, from the totals of every customer; at the
+        training cut-offs the training sample -#}
     {%- for k in range(last_cut_off + 1) %}
 
         select
@@ -192,6 +201,13 @@ snapshots as (
                 from totals
                 where totals.purchase_days_{{ k }} > 0
             ) as hashed
+            {%- if k == 1 %}
+                where hashed.sample_hash < (
+                        select cut_off_thresholds.sample_hash_below
+                        from cut_off_thresholds
+                        where cut_off_thresholds.cut_off_index = 1
+                    )
+            {%- endif %}
         {%- else %}
             from (
                 select
