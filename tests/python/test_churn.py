@@ -372,6 +372,7 @@ def test_training_and_validation_cut_offs_keep_hash_samples_sized_by_the_variabl
         for k in churn.training_cut_offs(settings, refit=False)
     }
     sampled = 0
+    hashed_at: dict[int, pd.DataFrame] = {}
     for k in range(settings.training_snapshots + 2):
         everyone = totals.loc[totals[f"purchase_days_{k}"] > 0, "customer_id"]
         at_k = snapshots[snapshots["cut_off_index"] == k]
@@ -380,6 +381,9 @@ def test_training_and_validation_cut_offs_keep_hash_samples_sized_by_the_variabl
         )
         hashes = everyone.map(
             lambda c, k=k: hashlib.md5(f"{c}|{k}".encode()).hexdigest()[:8]
+        )
+        hashed_at[k] = pd.DataFrame(
+            {"customer_id": everyone, "cut_off_index": k, "sample_hash": hashes}
         )
         expected_hash = dict(zip(everyone, hashes, strict=True))
         assert [expected_hash[c] for c in at_k["customer_id"]] == list(
@@ -403,13 +407,7 @@ def test_training_and_validation_cut_offs_keep_hash_samples_sized_by_the_variabl
     # validation row
     params = tuples.groupby("cut_off_index", as_index=False)["n_customers"].sum()
     refit = churn.training_filter(params, settings, refit=True)
-    everyone_1 = totals.loc[totals["purchase_days_1"] > 0, ["customer_id"]].assign(
-        cut_off_index=1
-    )
-    everyone_1["sample_hash"] = everyone_1["customer_id"].map(
-        lambda c: hashlib.md5(f"{c}|1".encode()).hexdigest()[:8]
-    )
-    wanted = duckdb.sql(f"select customer_id from everyone_1 where {refit}").df()
+    wanted = duckdb.from_df(hashed_at[1]).filter(refit).project("customer_id").df()
     assert 0 < len(wanted) < len(snapshots[snapshots["cut_off_index"] == 1])
     assert set(wanted["customer_id"]) <= set(
         snapshots.loc[snapshots["cut_off_index"] == 1, "customer_id"]

@@ -4,9 +4,9 @@
     after the customer's first purchase, for every customer at the scoring
     cut-off (k = 0), for every customer up to churn_backtest_max_customers at
     the validation cut-off (k = 1; a fixed sample of that many beyond), and for
-    a fixed sample of them at the training cut-offs (k >= 2). Features use only purchase days on or
-    before the cut-off; the label only the h days after it: churned = no
-    purchase in (c_k, c_k + h]. The scoring snapshot (k = 0, c_0 = as_of_date)
+    a fixed sample of them at the training cut-offs (k >= 2). Features use
+    only purchase days on or before the cut-off; the label only the h days
+    after it: churned = no purchase in (c_k, c_k + h]. The scoring snapshot (k = 0, c_0 = as_of_date)
     has no label yet.
 
     From per-customer totals on or before each cut-off: a cut-off's window of
@@ -95,12 +95,12 @@ cut_off_thresholds as (
 
 ),
 
-training_sample as (
+sampled_customers as (
 
-    {#- the sampled customers of each training cut-off, drawn by the hash of
-        customer id and cut-off before any feature is computed ('g' sorts
-        after every hex digit: all rows) -#}
-    {%- for k in range(2, last_cut_off + 1) %}
+    {#- the sampled customers of each sampled cut-off (validation and
+        training), drawn by the hash of customer id and cut-off before any
+        feature is computed ('g' sorts after every hex digit: all rows) -#}
+    {%- for k in range(1, last_cut_off + 1) %}
 
         select
             hashed.customer_id,
@@ -148,7 +148,11 @@ training_totals as (
         max(as_of_date) as as_of_date,
         min(first_purchase_date) as first_purchase_date
     from buckets
-    where customer_id in (select training_sample.customer_id from training_sample)
+    where customer_id in (
+            select sampled_customers.customer_id
+            from sampled_customers
+            where sampled_customers.cut_off_index >= 2
+        )
     group by customer_id
 
 ),
@@ -193,7 +197,7 @@ snapshots as (
             {%- else %}
                 purchase_days_{{ k - 1 }} - purchase_days_{{ k }} as horizon_purchase_days
             {%- endif %}
-        {%- if k < 2 %}
+        {%- if k == 0 %}
             from (
                 select
                     totals.*,
@@ -201,22 +205,18 @@ snapshots as (
                 from totals
                 where totals.purchase_days_{{ k }} > 0
             ) as hashed
-            {%- if k == 1 %}
-                where hashed.sample_hash < (
-                        select cut_off_thresholds.sample_hash_below
-                        from cut_off_thresholds
-                        where cut_off_thresholds.cut_off_index = 1
-                    )
-            {%- endif %}
         {%- else %}
+            {#- the validation sample reads the totals of every customer, the
+                training samples their own -#}
+            {%- set sampled_totals = 'totals' if k == 1 else 'training_totals' %}
             from (
                 select
-                    training_totals.*,
-                    training_sample.sample_hash
-                from training_sample
-                inner join training_totals
-                    on training_sample.customer_id = training_totals.customer_id
-                where training_sample.cut_off_index = {{ k }}
+                    {{ sampled_totals }}.*,
+                    sampled_customers.sample_hash
+                from sampled_customers
+                inner join {{ sampled_totals }}
+                    on sampled_customers.customer_id = {{ sampled_totals }}.customer_id
+                where sampled_customers.cut_off_index = {{ k }}
             ) as sampled
         {%- endif %}
         {%- if not loop.last %}
